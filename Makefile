@@ -1,0 +1,42 @@
+# bcdr — the two commands a new machine needs are `make run` and `make test`.
+# Both install what is missing (PostgreSQL server binaries, backup tools,
+# Chromium) from Debian packages first.
+
+GO        ?= go
+BIN       := bin/bcdr
+PKGS      := ./...
+FUZZTIME  ?= 30s
+SMOKEFUZZ ?= 3s
+TOOLS     := postgres
+
+.PHONY: run test bench fuzz lint build deps clean
+
+deps:
+	@scripts/install-deps.sh $(TOOLS)
+
+build:
+	$(GO) build -o $(BIN) ./cmd/bcdr
+
+## run: start the embedded PostgreSQL, migrate and serve on http://127.0.0.1:8080
+run: deps build
+	./$(BIN) serve
+
+## test: every test against a throwaway PostgreSQL, then each fuzz target briefly
+test: deps
+	$(GO) run ./scripts/testpg -- $(GO) test -count=1 -timeout 15m $(PKGS)
+	FUZZTIME=$(SMOKEFUZZ) scripts/fuzz.sh
+
+## bench: the benchmarks named in docs/performance.md
+bench: deps
+	$(GO) run ./scripts/testpg -- $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
+
+## fuzz: every fuzz target for FUZZTIME each
+fuzz:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,87 @@
+// Package api serves bcdr's REST API: the gin router, the one route table
+// that also drives authorisation, handlers, the error mapper and the
+// embedded OpenAPI contract.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
+)
+
+// Defaults for request handling; a route may raise them.
+const (
+	defaultBodyLimit = 1 << 20
+	defaultTimeout   = 30 * time.Second
+)
+
+// Options configure a Server.
+type Options struct {
+	Pool     *pgxpool.Pool
+	Migrator *postgres.Migrator
+	Logger   *slog.Logger
+	// BaseURL is the externally visible root URL, used in links.
+	BaseURL string
+	// Registry receives the server's metrics; nil makes a private one.
+	Registry *prometheus.Registry
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	pool     *pgxpool.Pool
+	migrator *postgres.Migrator
+	logger   *slog.Logger
+	baseURL  string
+	registry *prometheus.Registry
+	metrics  *httpMetrics
+	tokens   *auth.Service
+	router   *gin.Engine
+}
+
+// NewServer wires the services over the pool and builds the router.
+func NewServer(opts Options) *Server {
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		pool:     opts.Pool,
+		migrator: opts.Migrator,
+		logger:   opts.Logger,
+		baseURL:  opts.BaseURL,
+		registry: opts.Registry,
+		tokens:   auth.NewService(opts.Pool),
+	}
+	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
+	s.router = s.buildRouter()
+	return s
+}
+
+// ServeHTTP makes the Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) buildRouter() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(s.requestID, s.observe, s.recoverPanic)
+	r.NoRoute(func(c *gin.Context) { s.writeError(c, errNoRoute) })
+	r.NoMethod(func(c *gin.Context) { s.writeError(c, errNoMethod) })
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.serveMetrics)
+
+	v1 := r.Group(apiPrefix)
+	for _, rt := range s.routes() {
+		v1.Handle(rt.Method, rt.Path, s.limit(rt), s.authenticate, s.authorize(rt), rt.handler)
+	}
+	return r
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// config is every setting, read from the environment and overridden by
+// flags. The README's configuration table lists the same names and defaults.
+type config struct {
+	Listen             string        `env:"BCDR_LISTEN" envDefault:"127.0.0.1:8080"`
+	DatabaseURL        string        `env:"DATABASE_URL"`
+	DataDir            string        `env:"BCDR_DATA_DIR" envDefault:"./var"`
+	LogLevel           string        `env:"BCDR_LOG_LEVEL" envDefault:"info"`
+	LogFormat          string        `env:"BCDR_LOG_FORMAT" envDefault:"auto"`
+	BaseURL            string        `env:"BCDR_BASE_URL"`
+	ShutdownTimeout    time.Duration `env:"BCDR_SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	DBMaxConns         int32         `env:"BCDR_DB_MAX_CONNS" envDefault:"20"`
+	DBStatementTimeout time.Duration `env:"BCDR_DB_STATEMENT_TIMEOUT" envDefault:"60s"`
+}
+
+// parseConfig reads env into a config and registers the flags that
+// override it on fs; call fs.Parse afterwards, then cfg.check.
+func parseConfig(vars map[string]string, fs *flag.FlagSet) (*config, error) {
+	cfg := &config{}
+	if err := env.ParseWithOptions(cfg, env.Options{Environment: vars}); err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve HTTP on (BCDR_LISTEN)")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data directory for the embedded database and the admin token (BCDR_DATA_DIR)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL; empty starts the embedded database (DATABASE_URL)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (BCDR_LOG_LEVEL)")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "auto, json or text (BCDR_LOG_FORMAT)")
+	fs.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "externally visible URL of this server (BCDR_BASE_URL)")
+	return cfg, nil
+}
+
+func (c *config) check() error {
+	var problems []string
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		problems = append(problems, err.Error())
+	}
+	switch c.LogFormat {
+	case "auto", "json", "text":
+	default:
+		problems = append(problems, fmt.Sprintf("BCDR_LOG_FORMAT %q: must be auto, json or text", c.LogFormat))
+	}
+	if c.DataDir == "" {
+		problems = append(problems, "BCDR_DATA_DIR must not be empty")
+	}
+	if c.DBMaxConns < 1 {
+		problems = append(problems, "BCDR_DB_MAX_CONNS must be at least 1")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Listen
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("BCDR_LOG_LEVEL %q: must be debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// newLogger writes JSON unless the format is text, or auto on a terminal.
+func (c *config) newLogger(w io.Writer) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	text := c.LogFormat == "text" || (c.LogFormat == "auto" && isTerminal(w))
+	if text {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/bcdr/bcdr/api"
+	"github.com/bcdr/bcdr/orchestrator/auth"
+)
+
+func runServe(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := parseConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitError{code: 2}
+	}
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	logger := cfg.newLogger(stderr)
+	db, err := openDatabase(ctx, cfg, logger, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close(ctx)
+	if err := bootstrapAdmin(ctx, db, cfg, stdout, logger); err != nil {
+		return err
+	}
+	srv := api.NewServer(api.Options{Pool: db.Pool, Migrator: db.Migrator, Logger: logger, BaseURL: cfg.BaseURL})
+	return serveHTTP(ctx, cfg, srv, logger)
+}
+
+// serveHTTP listens until ctx ends, then lets in-flight requests finish
+// within the shutdown timeout.
+func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("serving", "address", ln.Addr().String(), "base_url", cfg.BaseURL)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down http: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// bootstrapAdmin creates the first admin token on a database without any,
+// prints it once and keeps a copy readable only by this user.
+func bootstrapAdmin(ctx context.Context, db *database, cfg *config, stdout io.Writer, logger *slog.Logger) error {
+	secret, created, err := auth.NewService(db.Pool).BootstrapAdmin(ctx)
+	if err != nil || !created {
+		return err
+	}
+	path := filepath.Join(cfg.DataDir, "admin-token")
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token: %w", err)
+	}
+	fmt.Fprintf(stdout, "Created the first admin token (shown once; a copy is in %s):\n\n    %s\n\n", path, secret)
+	logger.Info("created first admin token", "file", path)
+	return nil
+}

@@ -1,0 +1,90 @@
+package orchestrator
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Duration is a span of time stored as whole seconds and written in the API
+// as a Go duration ("90m", "4h"); "d" for days is accepted on input ("3d").
+type Duration time.Duration
+
+// maxDuration bounds user input to 100 years so arithmetic on it cannot
+// overflow.
+const maxDuration = 100 * 365 * 24 * time.Hour
+
+// ParseDuration reads "4h", "90m", "1h30m", "3d" or "0". Negative and
+// sub-second values are rejected.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("empty duration")
+	}
+	if s == "0" {
+		return 0, nil
+	}
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i >= 0 {
+		n, err := strconv.ParseUint(s[:i], 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q: days must be a whole number", s)
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		s = s[i+1:]
+	}
+	var rest time.Duration
+	if s != "" {
+		var err error
+		if rest, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("invalid duration %q: use a form such as 90m, 4h or 3d", s)
+		}
+	}
+	d := days + rest
+	switch {
+	case rest < 0:
+		return 0, fmt.Errorf("invalid duration: must not be negative")
+	case d > maxDuration:
+		return 0, fmt.Errorf("invalid duration: longer than 100 years")
+	case d%time.Second != 0:
+		return 0, fmt.Errorf("invalid duration: must be whole seconds")
+	}
+	return Duration(d), nil
+}
+
+// DurationFromSeconds converts a stored seconds count.
+func DurationFromSeconds(s int64) Duration { return Duration(time.Duration(s) * time.Second) }
+
+// Seconds returns the whole seconds to store.
+func (d Duration) Seconds() int64 { return int64(time.Duration(d) / time.Second) }
+
+// String writes the shortest Go form: "4h", "1h30m", "90s", "0s".
+func (d Duration) String() string {
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"4h\"")
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
