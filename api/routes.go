@@ -27,6 +27,11 @@ var (
 	everyone   = orchestrator.Roles
 	adminOnly  = []orchestrator.Role{orchestrator.RoleAdmin}
 	auditReads = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleAuditor}
+	// Records (CMDB, ITSM, plans) are read by everyone but executives, who
+	// see reports and dashboards only, and written by admins and continuity
+	// managers.
+	recordReads  = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator, orchestrator.RoleAuditor}
+	recordWrites = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager}
 )
 
 // routes is the whole table: each capability contributes its own slice.
