@@ -36,6 +36,10 @@ var (
 func loadSpec(t *testing.T) routers.Router {
 	t.Helper()
 	specOnce.Do(func() {
+		// Import bodies are files: the contract checks their media type,
+		// the importer their content.
+		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.PlainBodyDecoder)
 		specDoc, specErr = openapi3.NewLoader().LoadFromData(Spec)
 		if specErr != nil {
 			return
@@ -120,9 +124,19 @@ func (e *testEnv) do(method, path string, role orchestrator.Role, body any) *res
 		raw, err = json.Marshal(b)
 		require.NoError(e.t, err)
 	}
-	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	contentType := ""
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		contentType = "application/json"
+	}
+	return e.send(method, path, role, contentType, raw)
+}
+
+// send is do with a raw body of the given content type.
+func (e *testEnv) send(method, path string, role orchestrator.Role, contentType string, raw []byte) *response {
+	e.t.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if role != "" {
 		req.Header.Set("Authorization", "Bearer "+e.tokens[role])

@@ -39,6 +39,8 @@ func (s *Server) routes() []Route {
 	var all []Route
 	for _, part := range [][]Route{
 		s.systemRoutes(),
+		s.cmdbRoutes(),
+		s.importRoutes(),
 	} {
 		all = append(all, part...)
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -42,6 +44,8 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	tokens   *auth.Service
+	cmdb     *cmdb.Service
+	imports  importer.Registry
 	router   *gin.Engine
 }
 
@@ -58,6 +62,8 @@ func NewServer(opts Options) *Server {
 		baseURL:  opts.BaseURL,
 		registry: opts.Registry,
 		tokens:   auth.NewService(opts.Pool),
+		cmdb:     cmdb.NewService(opts.Pool),
+		imports:  importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport()),
 	}
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
 	s.router = s.buildRouter()

@@ -61,18 +61,30 @@ CREATE TABLE cmdb_version (
 );
 INSERT INTO cmdb_version VALUES (1, 0);
 
+-- The bump runs once per statement and only when the statement changed
+-- rows, so re-importing an unchanged file leaves the version alone.
 -- +goose StatementBegin
 CREATE FUNCTION cmdb_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE cmdb_version SET version = version + 1 WHERE id = 1;
+    IF EXISTS (SELECT 1 FROM changed_rows) THEN
+        UPDATE cmdb_version SET version = version + 1 WHERE id = 1;
+    END IF;
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER cis_bump_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cis
+CREATE TRIGGER cis_bump_on_insert AFTER INSERT ON cis REFERENCING NEW TABLE AS changed_rows
     FOR EACH STATEMENT EXECUTE FUNCTION cmdb_bump_version();
-CREATE TRIGGER relations_bump_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON relations
+CREATE TRIGGER cis_bump_on_update AFTER UPDATE ON cis REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cmdb_bump_version();
+CREATE TRIGGER cis_bump_on_delete AFTER DELETE ON cis REFERENCING OLD TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cmdb_bump_version();
+CREATE TRIGGER relations_bump_on_insert AFTER INSERT ON relations REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cmdb_bump_version();
+CREATE TRIGGER relations_bump_on_update AFTER UPDATE ON relations REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cmdb_bump_version();
+CREATE TRIGGER relations_bump_on_delete AFTER DELETE ON relations REFERENCING OLD TABLE AS changed_rows
     FOR EACH STATEMENT EXECUTE FUNCTION cmdb_bump_version();
 
 -- +goose Down

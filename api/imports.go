@@ -1,0 +1,64 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/importer"
+)
+
+// Imports stream: no body limit, and time enough for millions of rows.
+const (
+	importBodyLimit = -1
+	importTimeout   = 30 * time.Minute
+)
+
+func (s *Server) importRoutes() []Route {
+	return []Route{
+		{Method: "POST", Path: "/imports", Roles: recordWrites, BodyLimit: importBodyLimit, Timeout: importTimeout, handler: s.runImport},
+	}
+}
+
+// runImport reads a whole file of one record type. A rejected file answers
+// 422 with the same report body as a successful one, listing the bad rows.
+func (s *Server) runImport(c *gin.Context) {
+	q := newQuery(c.Request.URL.Query())
+	typ := q.str("type")
+	format := q.oneOf("format", "csv", "jsonl")
+	partial := q.boolean("partial")
+	source := q.str("source")
+	if typ == "" {
+		q.v.Add("type", "is required: one of %s", strings.Join(s.imports.Types(), ", "))
+	}
+	if err := q.err(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if format == "" {
+		format = formatFromContentType(c.ContentType())
+	}
+	opts := importer.Options{Format: format, Partial: partial != nil && *partial, Source: source}
+	rep, err := s.imports.Import(c.Request.Context(), s.pool, typ, c.Request.Body, opts)
+	switch {
+	case errors.Is(err, importer.ErrRejected):
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": errorDetail{Code: orchestrator.EINVALID,
+			Message: err.Error(), RequestID: requestID(c)}, "report": rep})
+	case err != nil:
+		s.writeError(c, err)
+	default:
+		c.JSON(http.StatusOK, rep)
+	}
+}
+
+func formatFromContentType(ct string) string {
+	switch ct {
+	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines":
+		return "jsonl"
+	}
+	return "csv"
+}

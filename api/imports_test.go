@@ -1,0 +1,201 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+type importReport struct {
+	Rows           int  `json:"rows"`
+	Inserted       int  `json:"inserted"`
+	Updated        int  `json:"updated"`
+	Unchanged      int  `json:"unchanged"`
+	Rejected       int  `json:"rejected"`
+	Written        bool `json:"written"`
+	IgnoredColumns []string
+	Problems       []struct {
+		Row     int    `json:"row"`
+		Column  string `json:"column"`
+		Message string `json:"message"`
+	} `json:"problems"`
+}
+
+func (e *testEnv) importFile(typ, query, body string) (int, importReport) {
+	e.t.Helper()
+	resp := e.send("POST", "/api/v1/imports?type="+typ+query, cm, "text/csv", []byte(body))
+	var rep importReport
+	if resp.Status == http.StatusUnprocessableEntity {
+		var wrapped struct {
+			Report importReport `json:"report"`
+		}
+		resp.JSON(e.t, &wrapped)
+		rep = wrapped.Report
+	} else {
+		resp.JSON(e.t, &rep)
+	}
+	return resp.Status, rep
+}
+
+// snapshot renders the CMDB tables and their change counter as text, so two
+// states can be compared exactly.
+func (e *testEnv) snapshot() string {
+	e.t.Helper()
+	var s string
+	err := e.pool.QueryRow(e.t.Context(), `SELECT
+		coalesce((SELECT string_agg(row_to_json(c)::text, E'\n' ORDER BY c.id) FROM cis c), '') ||
+		coalesce((SELECT string_agg(row_to_json(r)::text, E'\n' ORDER BY r.id) FROM relations r), '') ||
+		coalesce((SELECT string_agg(row_to_json(b)::text, E'\n' ORDER BY b.ci_id) FROM business_services b), '') ||
+		(SELECT version::text FROM cmdb_version)`).Scan(&s)
+	require.NoError(e.t, err)
+	return s
+}
+
+// A ServiceNow-style export: BOM, CRLF, aliased columns, an unknown column
+// kept as an attribute, Chinese text.
+const serviceNowCIs = "\ufeffsys_id,Name,sys_class_name,Location,install_status,key,u_rack\r\n" +
+	"a1,核心数据库 Core DB,cmdb_ci_db_pgsql_instance,dc1,Installed,coredb,R12\r\n" +
+	"a2,Web farm,cmdb_ci_linux_server,dc1,Retired,web1,R13\r\n" +
+	"a3,纳税服务 Tax filing,cmdb_ci_service_business,,1,taxfiling,\r\n"
+
+func TestImportCIsIsIdempotent(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	status, rep := env.importFile("cis", "&source=servicenow", serviceNowCIs)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, importReport{Rows: 3, Inserted: 3, Written: true, Problems: rep.Problems}, rep)
+
+	var ci map[string]any
+	env.do("GET", "/api/v1/cis/coredb", cm, nil).JSON(t, &ci)
+	require.Equal(t, "核心数据库 Core DB", ci["name"])
+	require.Equal(t, "database", ci["class"])
+	require.Equal(t, "servicenow", ci["source"])
+	require.Equal(t, "a1", ci["external_id"])
+	require.Equal(t, map[string]any{"u_rack": "R12"}, ci["attributes"])
+	env.do("GET", "/api/v1/cis/web1", cm, nil).JSON(t, &ci)
+	require.Equal(t, "retired", ci["status"])
+	env.do("GET", "/api/v1/cis/taxfiling", cm, nil).JSON(t, &ci)
+	require.Equal(t, "business_service", ci["class"])
+
+	before := env.snapshot()
+	status, rep = env.importFile("cis", "&source=servicenow", serviceNowCIs)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 3, rep.Unchanged)
+	require.Equal(t, before, env.snapshot(), "the second import changes nothing")
+
+	status, rep = env.importFile("cis", "&source=servicenow", strings.Replace(serviceNowCIs, "Web farm", "Web farm 2", 1))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 1, rep.Updated)
+	require.Equal(t, 2, rep.Unchanged)
+}
+
+func TestImportRejectsWholeFileOnOneBadRow(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	var b strings.Builder
+	b.WriteString("key,name,class,recovery_estimate\n")
+	for i := 1; i <= 2000; i++ {
+		est := "1h"
+		if i == 1234 {
+			est = "eventually"
+		}
+		fmt.Fprintf(&b, "ci%d,CI %d,server,%s\n", i, i, est)
+	}
+	status, rep := env.importFile("cis", "", b.String())
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Equal(t, 1, rep.Rejected)
+	require.False(t, rep.Written)
+	require.Equal(t, 1234, rep.Problems[0].Row)
+	require.Equal(t, "recovery_estimate", rep.Problems[0].Column)
+	require.Equal(t, "", env.snapshot()[:0])
+	var n int
+	require.NoError(t, env.pool.QueryRow(t.Context(), `SELECT count(*) FROM cis`).Scan(&n))
+	require.Zero(t, n, "nothing written")
+
+	status, rep = env.importFile("cis", "&partial=true", b.String())
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 1999, rep.Inserted)
+	require.Equal(t, 1, rep.Rejected)
+	require.Equal(t, 1234, rep.Problems[0].Row)
+}
+
+func TestImportHostileCells(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	rows := []struct {
+		line, column, message string
+	}{
+		{"f1,=cmd|' /C calc'!A0,server", "name", "formula"},
+		{"f2,\"+HYPERLINK(\"\"http://x\"\")\",server", "name", "formula"},
+		{"f3,\"bell\x07\",server", "name", "control characters"},
+		{"f4,\xff\xfe latin1,server", "name", "UTF-8"},
+		{"f5," + strings.Repeat("x", 1<<20) + ",server", "name", "limit"},
+		{"f6,\"quoted, \"\"fine\"\"\",server", "", ""},
+		{"f7,-42,server", "", ""},
+		{"f8,two,server,extra", "", "columns"},
+		{"f9;DROP TABLE cis,x,server", "key", "letters"},
+	}
+	var b strings.Builder
+	b.WriteString("key,name,class\n")
+	for _, r := range rows {
+		b.WriteString(r.line + "\n")
+	}
+	status, rep := env.importFile("cis", "&partial=true", b.String())
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 2, rep.Inserted, "%+v", rep.Problems)
+	byRow := map[int]int{}
+	for i, p := range rep.Problems {
+		byRow[p.Row] = i
+	}
+	for i, r := range rows {
+		if r.message == "" {
+			require.NotContains(t, byRow, i+1)
+			continue
+		}
+		require.Contains(t, byRow, i+1, "row %d (%s) rejected", i+1, r.message)
+		p := rep.Problems[byRow[i+1]]
+		require.Contains(t, p.Message, r.message)
+		require.Equal(t, r.column, p.Column)
+	}
+	var name string
+	require.NoError(t, env.pool.QueryRow(t.Context(), `SELECT name FROM cis WHERE key = 'f6'`).Scan(&name))
+	require.Equal(t, `quoted, "fine"`, name)
+}
+
+func TestImportRelationsAndJSONL(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	cis := `{"key":"app","name":"App","class":"application"}
+{"key":"db1","name":"DB 1","class":"database","data_bearing":true}
+{"key":"db2","name":"DB 2","class":"database"}
+`
+	resp := env.send("POST", "/api/v1/imports?type=cis&format=jsonl", cm, "application/x-ndjson", []byte(cis))
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+
+	rels := "parent,child,type,group,min_up\napp,db1,Depends on::Used by,db,1\napp,db2,depends_on,db,1\napp,ghost,depends_on,,\napp,app,depends_on,,\n"
+	status, rep := env.importFile("relations", "", rels)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Len(t, rep.Problems, 2)
+	require.Equal(t, 3, rep.Problems[0].Row)
+	require.Contains(t, rep.Problems[0].Message, "ghost")
+	require.Equal(t, 4, rep.Problems[1].Row)
+
+	status, rep = env.importFile("relations", "", strings.Join(strings.Split(rels, "\n")[:3], "\n"))
+	require.Equal(t, http.StatusOK, status, "%+v", rep)
+	require.Equal(t, 2, rep.Inserted)
+
+	bad := env.send("POST", "/api/v1/imports?type=cis&format=jsonl", cm, "application/x-ndjson", []byte(`{"key":"x","name":"x","class":"server","colour":"red"}`+"\n"+`{"key":`))
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
+	require.Contains(t, string(bad.Body), `"column":"colour"`)
+
+	for _, q := range []string{"type=widgets", "type=cis&format=xlsx", "", "type=cis&partial=maybe"} {
+		resp := env.send("POST", "/api/v1/imports?"+q, cm, "text/csv", []byte("key,name,class\n"))
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status, q)
+	}
+	resp = env.send("POST", "/api/v1/imports?type=cis", cm, "text/csv", []byte("name,class\nx,server\n"))
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	require.Contains(t, string(resp.Body), "missing key")
+}

@@ -1,0 +1,211 @@
+package cmdb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bcdr/bcdr/orchestrator/importer"
+)
+
+// CIImport imports CIs. CSV columns are the JSON field names, or the
+// column names of ServiceNow (cmdb_ci) and iTop exports listed in
+// docs/import.md; columns no field takes go into attributes.
+func CIImport() *importer.Spec[CIInput] {
+	return &importer.Spec[CIInput]{
+		Type: "cis",
+		Aliases: map[string]string{
+			// ServiceNow cmdb_ci
+			"sys_id": "external_id", "sys_class_name": "class", "u_environment": "environment", "environment": "environment",
+			"location": "site", "owned_by": "owner", "managed_by": "owner", "install_status": "status",
+			"operational_status": "status", "asset_tag": "key",
+			// iTop
+			"id": "external_id", "finalclass": "class", "org_id_friendlyname": "owner", "location_id_friendlyname": "site",
+			"friendlyname": "name",
+			// bcdr's own aliases
+			"ci": "key", "ci_key": "key", "type": "class", "ci_class": "class", "data bearing": "data_bearing",
+		},
+		Required:  []string{"key", "name", "class"},
+		ExtraInto: "attributes",
+		Validate: func(in *CIInput) error {
+			in.Class = importedClass(in.Class)
+			in.Status = importedStatus(in.Status)
+			in.Normalize("")
+			return in.Validate()
+		},
+		Stage: []importer.Column{
+			{Name: "key", Type: "text"}, {Name: "name", Type: "text"}, {Name: "class", Type: "text"},
+			{Name: "environment", Type: "text"}, {Name: "site", Type: "text"}, {Name: "owner", Type: "text"},
+			{Name: "status", Type: "text"}, {Name: "data_bearing", Type: "boolean"}, {Name: "recovery_strategy", Type: "text"},
+			{Name: "recovery_estimate_s", Type: "bigint"}, {Name: "attributes", Type: "jsonb"},
+			{Name: "source", Type: "text"}, {Name: "external_id", Type: "text"}, {Name: "service", Type: "jsonb"},
+		},
+		Values: func(in *CIInput, source string) []any {
+			if in.Source == "" {
+				in.Source = source
+			}
+			return []any{in.Key, in.Name, in.Class, in.Environment, in.Site, in.Owner, in.Status, in.DataBearing,
+				in.RecoveryStrategy, in.RecoveryEstimate.Seconds(), in.Attributes, in.Source, in.ExternalID, in.Service}
+		},
+		Identity: []string{"source", "external_id"},
+		Check: `SELECT row_no, 'key', 'duplicates the key of row ' || first_row || ' of this file'
+				FROM (SELECT row_no, min(row_no) OVER (PARTITION BY key) AS first_row FROM import_stage) d
+				WHERE row_no <> first_row
+			UNION ALL
+			SELECT s.row_no, 'key', format('key %s already belongs to the CI with source %s and external_id %s', s.key, c.source, c.external_id)
+				FROM import_stage s JOIN cis c ON c.key = s.key
+				WHERE (c.source, c.external_id) IS DISTINCT FROM (s.source, s.external_id)`,
+		Merge: `INSERT INTO cis AS c (key, name, class, environment, site, owner, status, data_bearing, recovery_strategy,
+				recovery_estimate_s, attributes, source, external_id)
+			SELECT key, name, class, environment, site, owner, status, data_bearing, recovery_strategy,
+				recovery_estimate_s, attributes, source, external_id
+			FROM import_stage ORDER BY row_no
+			ON CONFLICT (source, external_id) DO UPDATE SET key = EXCLUDED.key, name = EXCLUDED.name, class = EXCLUDED.class,
+				environment = EXCLUDED.environment, site = EXCLUDED.site, owner = EXCLUDED.owner, status = EXCLUDED.status,
+				data_bearing = EXCLUDED.data_bearing, recovery_strategy = EXCLUDED.recovery_strategy,
+				recovery_estimate_s = EXCLUDED.recovery_estimate_s, attributes = EXCLUDED.attributes, updated_at = now()
+			WHERE (c.key, c.name, c.class, c.environment, c.site, c.owner, c.status, c.data_bearing, c.recovery_strategy,
+				c.recovery_estimate_s, c.attributes)
+				IS DISTINCT FROM (EXCLUDED.key, EXCLUDED.name, EXCLUDED.class, EXCLUDED.environment, EXCLUDED.site,
+				EXCLUDED.owner, EXCLUDED.status, EXCLUDED.data_bearing, EXCLUDED.recovery_strategy,
+				EXCLUDED.recovery_estimate_s, EXCLUDED.attributes)
+			RETURNING (xmax = 0)`,
+		After: mergeServiceDetails,
+	}
+}
+
+// mergeServiceDetails writes the service columns of imported business
+// services, leaving unchanged rows alone.
+func mergeServiceDetails(ctx context.Context, tx pgx.Tx) error {
+	const upsert = `INSERT INTO business_services AS b (ci_id, description, timezone, business_hours, maintenance_windows)
+		SELECT c.id, s.service->>'description', s.service->>'timezone', s.service->'business_hours', s.service->'maintenance_windows'
+		FROM import_stage s JOIN cis c ON c.key = s.key WHERE s.service IS NOT NULL
+		ON CONFLICT (ci_id) DO UPDATE SET description = EXCLUDED.description, timezone = EXCLUDED.timezone,
+			business_hours = EXCLUDED.business_hours, maintenance_windows = EXCLUDED.maintenance_windows
+		WHERE (b.description, b.timezone, b.business_hours, b.maintenance_windows)
+			IS DISTINCT FROM (EXCLUDED.description, EXCLUDED.timezone, EXCLUDED.business_hours, EXCLUDED.maintenance_windows)`
+	if _, err := tx.Exec(ctx, upsert); err != nil {
+		return fmt.Errorf("merge service details: %w", err)
+	}
+	return nil
+}
+
+// RelationImport imports relations between CIs that exist (or are in the
+// same import's database state). ServiceNow's cmdb_rel_ci and iTop's
+// link columns are accepted as aliases.
+func RelationImport() *importer.Spec[RelationInput] {
+	return &importer.Spec[RelationInput]{
+		Type: "relations",
+		Aliases: map[string]string{
+			// ServiceNow cmdb_rel_ci: parent depends on child
+			"parent": "from", "child": "to", "sys_id": "external_id",
+			// iTop
+			"id": "external_id", "functionalci_id_friendlyname": "from", "dependency_friendlyname": "to",
+			// plain words
+			"source_ci": "from", "target_ci": "to", "relation": "type", "relation_type": "type",
+			"redundancy_group": "group", "min up": "min_up",
+		},
+		Required: []string{"from", "to"},
+		Validate: func(in *RelationInput) error {
+			in.Normalize("")
+			in.Type = normalizeRelationType(in.Type)
+			return in.Validate()
+		},
+		Stage: []importer.Column{
+			{Name: "from_key", Type: "text"}, {Name: "to_key", Type: "text"}, {Name: "type", Type: "text"},
+			{Name: "grp", Type: "text"}, {Name: "min_up", Type: "integer"}, {Name: "source", Type: "text"}, {Name: "external_id", Type: "text"},
+		},
+		Values: func(in *RelationInput, source string) []any {
+			if in.Source == "" {
+				in.Source = source
+			}
+			return []any{in.From, in.To, in.Type, in.Group, in.MinUp, in.Source, in.ExternalID}
+		},
+		Identity: []string{"source", "external_id"},
+		Check: `SELECT s.row_no, 'from', format('no CI has key %s', s.from_key)
+				FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM cis c WHERE c.key = s.from_key)
+			UNION ALL
+			SELECT s.row_no, 'to', format('no CI has key %s', s.to_key)
+				FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM cis c WHERE c.key = s.to_key)
+			UNION ALL
+			SELECT row_no, 'to', 'duplicates the relation of row ' || first_row || ' of this file'
+				FROM (SELECT row_no, min(row_no) OVER (PARTITION BY from_key, to_key, type) AS first_row FROM import_stage) d
+				WHERE row_no <> first_row
+			UNION ALL
+			SELECT s.row_no, 'to', format('%s %s %s already exists with source %s and external_id %s', s.from_key, s.type, s.to_key, r.source, r.external_id)
+				FROM import_stage s JOIN cis f ON f.key = s.from_key JOIN cis t ON t.key = s.to_key
+				JOIN relations r ON r.from_id = f.id AND r.to_id = t.id AND r.type = s.type
+				WHERE (r.source, r.external_id) IS DISTINCT FROM (s.source, s.external_id)`,
+		Merge: `INSERT INTO relations AS r (from_id, to_id, type, grp, min_up, source, external_id)
+			SELECT f.id, t.id, s.type, s.grp, s.min_up, s.source, s.external_id
+			FROM import_stage s JOIN cis f ON f.key = s.from_key JOIN cis t ON t.key = s.to_key ORDER BY s.row_no
+			ON CONFLICT (source, external_id) DO UPDATE SET from_id = EXCLUDED.from_id, to_id = EXCLUDED.to_id,
+				type = EXCLUDED.type, grp = EXCLUDED.grp, min_up = EXCLUDED.min_up
+			WHERE (r.from_id, r.to_id, r.type, r.grp, r.min_up)
+				IS DISTINCT FROM (EXCLUDED.from_id, EXCLUDED.to_id, EXCLUDED.type, EXCLUDED.grp, EXCLUDED.min_up)
+			RETURNING (xmax = 0)`,
+	}
+}
+
+// normalizeRelationType reads ServiceNow's "Depends on::Used by" and
+// similar spellings as bcdr's relation types.
+func normalizeRelationType(t string) string {
+	switch t {
+	case "Depends on::Used by", "Depends on", "depends on":
+		return "depends_on"
+	case "Runs on::Runs", "Runs on", "runs on":
+		return "runs_on"
+	case "Hosted on::Hosts", "Hosted on", "hosted in", "Located in::Houses":
+		return "hosted_in"
+	case "Provided By::Provides", "provided by":
+		return "provided_by"
+	case "Backed up by::Backs up", "backed up by":
+		return "backed_up_by"
+	case "Replicates to::Replicated from", "replicates to":
+		return "replicates_to"
+	}
+	return t
+}
+
+// importedClass maps the class names of ServiceNow (cmdb_ci_*) and iTop
+// (finalclass) to bcdr's classes; anything else is lower-cased.
+func importedClass(c string) string {
+	l := strings.ToLower(strings.TrimSpace(c))
+	for _, m := range classMap {
+		if strings.Contains(l, m.fragment) {
+			return m.class
+		}
+	}
+	return strings.ReplaceAll(l, " ", "_")
+}
+
+// classMap is searched in order; more specific fragments come first.
+var classMap = []struct{ fragment, class string }{
+	{"business_service", "business_service"}, {"businessprocess", "business_service"}, {"service_business", "business_service"},
+	{"cmdb_ci_service", "business_service"}, {"applicationsolution", "application"},
+	{"supplier", "supplier_service"}, {"cloud_service", "supplier_service"}, {"contract", "supplier_service"},
+	{"backup", "backup_repository"}, {"db_", "database"}, {"database", "database"}, {"dbserver", "database"},
+	{"vm_instance", "vm"}, {"virtualmachine", "vm"}, {"cmdb_ci_vm", "vm"}, {"storage", "storage"}, {"san", "storage"}, {"nas", "storage"},
+	{"server", "server"}, {"netgear", "network"}, {"network", "network"}, {"router", "network"}, {"switch", "network"}, {"firewall", "network"},
+	{"appl", "application"}, {"middleware", "middleware"}, {"web_server", "middleware"}, {"location", "site"}, {"datacenter", "site"},
+}
+
+// importedStatus maps the install and operational states of ServiceNow and
+// iTop to bcdr's lifecycle states.
+func importedStatus(st string) string {
+	switch strings.ToLower(strings.TrimSpace(st)) {
+	case "":
+		return ""
+	case "operational", "installed", "in use", "production", "1":
+		return "operational"
+	case "retired", "disposed", "obsolete", "absent", "stolen", "7":
+		return "retired"
+	case "in maintenance", "maintenance", "repair", "in repair", "3":
+		return "maintenance"
+	case "on order", "pending install", "planned", "implementation", "stock", "in stock", "2", "6":
+		return "planned"
+	}
+	return st
+}

@@ -1,0 +1,300 @@
+package importer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/audit"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
+)
+
+// DefaultMaxProblems caps how many bad rows a report lists.
+const DefaultMaxProblems = 1000
+
+// Options control one import.
+type Options struct {
+	Format  string // csv or jsonl
+	Partial bool   // write the good rows even when some are bad
+	Source  string // source name for rows that carry none; default "import"
+	// MaxProblems caps the problems listed (DefaultMaxProblems when 0).
+	MaxProblems int
+	// Progress, when set, is called now and then with the bytes read so far.
+	Progress func(bytesRead int64)
+}
+
+// Problem is one bad row: its number (1 = the first data row), the column
+// or field at fault when known, and what is wrong.
+type Problem struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+// Report says what an import did.
+type Report struct {
+	Type      string    `json:"type"`
+	Format    string    `json:"format"`
+	Rows      int       `json:"rows"`
+	Inserted  int       `json:"inserted"`
+	Updated   int       `json:"updated"`
+	Unchanged int       `json:"unchanged"`
+	Rejected  int       `json:"rejected"`
+	Written   bool      `json:"written"`
+	Problems  []Problem `json:"problems"`
+	// ProblemsTruncated is true when more rows were bad than are listed.
+	ProblemsTruncated bool `json:"problems_truncated,omitempty"`
+	// IgnoredColumns are CSV columns no field of the record type takes.
+	IgnoredColumns []string `json:"ignored_columns,omitempty"`
+}
+
+func (r *Report) add(p Problem, max int) {
+	r.Rejected++
+	if len(r.Problems) < max {
+		r.Problems = append(r.Problems, p)
+	} else {
+		r.ProblemsTruncated = true
+	}
+}
+
+// Registry holds the importable record types by name.
+type Registry map[string]Kind
+
+// NewRegistry indexes kinds by their type name.
+func NewRegistry(kinds ...Kind) Registry {
+	r := Registry{}
+	for _, k := range kinds {
+		r[k.TypeName()] = k
+	}
+	return r
+}
+
+// Types lists the registered type names.
+func (r Registry) Types() []string {
+	names := make([]string, 0, len(r))
+	for n := range r {
+		names = append(names, n)
+	}
+	return names
+}
+
+// ErrRejected is returned with a report when bad rows stopped an
+// all-or-nothing import; nothing was written and the report says why.
+var ErrRejected = errors.New("import rejected")
+
+// RejectedError says how many rows stopped an import; it matches ErrRejected.
+type RejectedError struct{ Rejected, Rows int }
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("%d of %d rows are invalid; nothing was written", e.Rejected, e.Rows)
+}
+
+// Is makes errors.Is(err, ErrRejected) true.
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
+
+// Import reads a whole file of one record type in one transaction. With
+// bad rows and no Partial option nothing is written, and the returned error
+// is EINVALID; the report lists the rows either way.
+func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, body io.Reader, opts Options) (Report, error) {
+	kind, ok := r[typ]
+	if !ok {
+		return Report{}, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "unknown record type",
+			Fields: []orchestrator.FieldError{{Field: "type", Message: "must be one of " + strings.Join(sortedTypes(r), ", ")}}}
+	}
+	if opts.Format != "csv" && opts.Format != "jsonl" {
+		return Report{}, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "unknown format",
+			Fields: []orchestrator.FieldError{{Field: "format", Message: "must be csv or jsonl"}}}
+	}
+	if opts.Source == "" {
+		opts.Source = "import"
+	}
+	if opts.MaxProblems <= 0 {
+		opts.MaxProblems = DefaultMaxProblems
+	}
+	src, err := newSource(body, opts.Format)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Type: typ, Format: opts.Format, Problems: []Problem{}}
+	err = postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := kind.run(ctx, tx, src, opts, &rep); err != nil {
+			return err
+		}
+		if rep.Rejected > 0 && !opts.Partial {
+			return ErrRejected
+		}
+		rep.Written = true
+		return audit.Record(ctx, tx, audit.Change{Action: "import", Resource: typ, ResourceID: opts.Source,
+			Summary: fmt.Sprintf("%s import of %d rows: %d inserted, %d updated, %d unchanged, %d rejected",
+				opts.Format, rep.Rows, rep.Inserted, rep.Updated, rep.Unchanged, rep.Rejected)})
+	})
+	if errors.Is(err, ErrRejected) {
+		rep.Inserted, rep.Updated, rep.Unchanged = 0, 0, 0
+		return rep, &RejectedError{Rejected: rep.Rejected, Rows: rep.Rows}
+	}
+	return rep, err
+}
+
+func sortedTypes(r Registry) []string {
+	names := r.Types()
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	return names
+}
+
+// run stages every good row with COPY, lets the database reject rows with
+// bad references, and merges what is left.
+func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options, rep *Report) error {
+	if err := s.createStage(ctx, tx); err != nil {
+		return err
+	}
+	rows, err := s.newRowReader(src, opts, rep)
+	if err != nil {
+		return err
+	}
+	cols := make([]string, 0, len(s.Stage)+1)
+	cols = append(cols, "row_no")
+	for _, c := range s.Stage {
+		cols = append(cols, c.Name)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, cols, rows); err != nil {
+		if rows.fatal != nil {
+			return rows.fatal
+		}
+		return fmt.Errorf("stage rows: %w", postgres.Translate(err))
+	}
+	rep.Rows = src.row
+	if err := s.rejectInStage(ctx, tx, opts, rep); err != nil {
+		return err
+	}
+	if rep.Rejected > 0 && !opts.Partial {
+		return nil
+	}
+	return s.merge(ctx, tx, rep)
+}
+
+func (s *Spec[In]) createStage(ctx context.Context, tx pgx.Tx) error {
+	defs := make([]string, 0, len(s.Stage)+1)
+	defs = append(defs, "row_no integer NOT NULL")
+	for _, c := range s.Stage {
+		defs = append(defs, c.Name+" "+c.Type)
+	}
+	ddl := "CREATE TEMP TABLE import_stage (" + strings.Join(defs, ", ") + ") ON COMMIT DROP"
+	if _, err := tx.Exec(ctx, ddl); err != nil {
+		return fmt.Errorf("create staging table: %w", err)
+	}
+	return nil
+}
+
+// rejectInStage finds duplicate identities and the spec's database-side
+// problems, records them and removes those rows from the stage.
+func (s *Spec[In]) rejectInStage(ctx context.Context, tx pgx.Tx, opts Options, rep *Report) error {
+	queries := []string{}
+	if len(s.Identity) > 0 {
+		id := strings.Join(s.Identity, ", ")
+		queries = append(queries, `SELECT row_no, '`+s.Identity[len(s.Identity)-1]+`', 'duplicates row ' || first_row || ' of this file'
+			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY `+id+`) AS first_row FROM import_stage) d
+			WHERE row_no <> first_row`)
+	}
+	if s.Check != "" {
+		queries = append(queries, s.Check)
+	}
+	bad := map[int32]bool{}
+	var problems []Problem
+	for _, q := range queries {
+		rows, err := tx.Query(ctx, q)
+		if err != nil {
+			return fmt.Errorf("check staged rows: %w", err)
+		}
+		for rows.Next() {
+			var p Problem
+			var row int32
+			if err := rows.Scan(&row, &p.Column, &p.Message); err != nil {
+				rows.Close()
+				return fmt.Errorf("check staged rows: %w", err)
+			}
+			if !bad[row] {
+				bad[row] = true
+				p.Row = int(row)
+				problems = append(problems, p)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("check staged rows: %w", err)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	for _, p := range problems {
+		rep.add(p, opts.MaxProblems)
+	}
+	sortProblems(rep.Problems)
+	ids := make([]int32, 0, len(bad))
+	for r := range bad {
+		ids = append(ids, r)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM import_stage WHERE row_no = ANY($1)`, ids); err != nil {
+		return fmt.Errorf("drop rejected rows: %w", err)
+	}
+	return nil
+}
+
+func sortProblems(ps []Problem) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].Row < ps[j-1].Row; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+func (s *Spec[In]) merge(ctx context.Context, tx pgx.Tx, rep *Report) error {
+	rows, err := tx.Query(ctx, s.Merge)
+	if err != nil {
+		return fmt.Errorf("merge %s: %w", s.Type, postgres.Translate(err))
+	}
+	for rows.Next() {
+		var inserted bool
+		if err := rows.Scan(&inserted); err != nil {
+			rows.Close()
+			return fmt.Errorf("merge %s: %w", s.Type, err)
+		}
+		if inserted {
+			rep.Inserted++
+		} else {
+			rep.Updated++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("merge %s: %w", s.Type, postgres.Translate(err))
+	}
+	rep.Unchanged = rep.Rows - rep.Rejected - rep.Inserted - rep.Updated
+	if s.After != nil {
+		return s.After(ctx, tx)
+	}
+	return nil
+}
+
+// decodeJSONRow decodes one JSON line strictly into a new In.
+func decodeJSONRow[In any](line []byte) (*In, error) {
+	in := new(In)
+	dec := json.NewDecoder(strings.NewReader(string(line)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("data after the JSON object")
+	}
+	return in, nil
+}

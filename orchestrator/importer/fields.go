@@ -1,0 +1,151 @@
+package importer
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bcdr/bcdr/orchestrator"
+)
+
+// fieldSetter parses one CSV cell into one field of an input struct.
+type fieldSetter struct {
+	index []int
+	parse func(cell string) (reflect.Value, error)
+}
+
+var (
+	durationType = reflect.TypeFor[orchestrator.Duration]()
+	timeType     = reflect.TypeFor[time.Time]()
+)
+
+// fieldsOf maps the JSON names of t's fields (following embedded structs)
+// to setters.
+func fieldsOf(t reflect.Type) map[string]fieldSetter {
+	out := map[string]fieldSetter{}
+	var walk func(t reflect.Type, prefix []int)
+	walk = func(t reflect.Type, prefix []int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			index := append(append([]int{}, prefix...), i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+				walk(f.Type, index)
+				continue
+			}
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			out[name] = fieldSetter{index: index, parse: parserFor(f.Type)}
+		}
+	}
+	walk(t, nil)
+	return out
+}
+
+// parserFor returns the cell parser of a field type. Pointers parse their
+// element and stay nil for an empty cell; anything without a natural text
+// form (maps, structs, slices of structs) is read as JSON.
+func parserFor(t reflect.Type) func(string) (reflect.Value, error) {
+	if t.Kind() == reflect.Pointer {
+		elem := parserFor(t.Elem())
+		return func(cell string) (reflect.Value, error) {
+			v, err := elem(cell)
+			if err != nil {
+				return v, err
+			}
+			p := reflect.New(t.Elem())
+			p.Elem().Set(v)
+			return p, nil
+		}
+	}
+	switch {
+	case t == durationType:
+		return func(cell string) (reflect.Value, error) {
+			d, err := orchestrator.ParseDuration(cell)
+			return reflect.ValueOf(d), err
+		}
+	case t == timeType:
+		return func(cell string) (reflect.Value, error) {
+			tm, err := parseTime(cell)
+			return reflect.ValueOf(tm), err
+		}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return func(cell string) (reflect.Value, error) { return reflect.ValueOf(cell).Convert(t), nil }
+	case reflect.Bool:
+		return func(cell string) (reflect.Value, error) {
+			b, err := parseBool(cell)
+			return reflect.ValueOf(b), err
+		}
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return func(cell string) (reflect.Value, error) {
+			n, err := strconv.ParseInt(cell, 10, 64)
+			if err != nil {
+				return reflect.Value{}, fmt.Errorf("%q is not a whole number", cell)
+			}
+			return reflect.ValueOf(n).Convert(t), nil
+		}
+	case reflect.Float64, reflect.Float32:
+		return func(cell string) (reflect.Value, error) {
+			f, err := strconv.ParseFloat(cell, 64)
+			if err != nil {
+				return reflect.Value{}, fmt.Errorf("%q is not a number", cell)
+			}
+			return reflect.ValueOf(f).Convert(t), nil
+		}
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return func(cell string) (reflect.Value, error) { return splitList(cell, t), nil }
+		}
+	}
+	return func(cell string) (reflect.Value, error) {
+		p := reflect.New(t)
+		if err := json.Unmarshal([]byte(cell), p.Interface()); err != nil {
+			return reflect.Value{}, fmt.Errorf("must be JSON: %v", err)
+		}
+		return p.Elem(), nil
+	}
+}
+
+// splitList reads "a; b; c" (or commas, or one per line) as a list.
+func splitList(cell string, t reflect.Type) reflect.Value {
+	parts := strings.FieldsFunc(cell, func(r rune) bool { return r == ';' || r == ',' || r == '\n' || r == '|' })
+	out := reflect.MakeSlice(t, 0, len(parts))
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = reflect.Append(out, reflect.ValueOf(p).Convert(t.Elem()))
+		}
+	}
+	return out
+}
+
+func parseBool(cell string) (bool, error) {
+	switch strings.ToLower(cell) {
+	case "true", "yes", "y", "1", "t", "是":
+		return true, nil
+	case "false", "no", "n", "0", "f", "否":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", cell)
+}
+
+// timeLayouts are the forms exports use: RFC 3339, and ServiceNow's and
+// iTop's "2006-01-02 15:04:05", read as UTC when they carry no zone.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006/01/02 15:04:05", "2006-01-02"}
+
+func parseTime(cell string) (time.Time, error) {
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, cell); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (use 2026-01-31T09:00:00Z or 2026-01-31 09:00:00)", cell)
+}
