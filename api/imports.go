@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
@@ -17,6 +18,15 @@ const (
 	importBodyLimit = -1
 	importTimeout   = 30 * time.Minute
 )
+
+// ImportRegistry returns every importable record type; the API and the
+// command line share it.
+func ImportRegistry() importer.Registry {
+	return importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport())
+}
+
+// ImportTypes lists the importable record types, sorted.
+func ImportTypes() []string { return ImportRegistry().Types() }
 
 func (s *Server) importRoutes() []Route {
 	return []Route{
@@ -33,7 +43,7 @@ func (s *Server) runImport(c *gin.Context) {
 	partial := q.boolean("partial")
 	source := q.str("source")
 	if typ == "" {
-		q.v.Add("type", "is required: one of %s", strings.Join(s.imports.Types(), ", "))
+		q.v.Add("type", "is required: one of %s", strings.Join(ImportTypes(), ", "))
 	}
 	if err := q.err(); err != nil {
 		s.writeError(c, err)

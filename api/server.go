@@ -63,7 +63,7 @@ func NewServer(opts Options) *Server {
 		registry: opts.Registry,
 		tokens:   auth.NewService(opts.Pool),
 		cmdb:     cmdb.NewService(opts.Pool),
-		imports:  importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport()),
+		imports:  ImportRegistry(),
 	}
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
 	s.router = s.buildRouter()

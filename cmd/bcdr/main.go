@@ -35,6 +35,7 @@ Usage:
   bcdr token list                          list active tokens
   bcdr token revoke ID                     revoke a token
   bcdr audit verify                        check the audit log's hash chain
+  bcdr import --type T [--partial] FILE    import a CSV or JSON-lines file of records
 
 Every command takes --data-dir and reads DATABASE_URL; run "bcdr COMMAND -h"
 for its flags. Configuration is described in the README.
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdout, stde
 		return runToken(ctx, rest, env, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, rest, env, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, env, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -76,12 +78,10 @@ func NewRegistry(kinds ...Kind) Registry {
 	return r
 }
 
-// Types lists the registered type names.
+// Types lists the registered type names, sorted.
 func (r Registry) Types() []string {
-	names := make([]string, 0, len(r))
-	for n := range r {
-		names = append(names, n)
-	}
+	names := slices.Collect(maps.Keys(r))
+	slices.Sort(names)
 	return names
 }
 
@@ -106,7 +106,7 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 	kind, ok := r[typ]
 	if !ok {
 		return Report{}, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "unknown record type",
-			Fields: []orchestrator.FieldError{{Field: "type", Message: "must be one of " + strings.Join(sortedTypes(r), ", ")}}}
+			Fields: []orchestrator.FieldError{{Field: "type", Message: "must be one of " + strings.Join(r.Types(), ", ")}}}
 	}
 	if opts.Format != "csv" && opts.Format != "jsonl" {
 		return Report{}, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "unknown format",
@@ -140,16 +140,6 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 		return rep, &RejectedError{Rejected: rep.Rejected, Rows: rep.Rows}
 	}
 	return rep, err
-}
-
-func sortedTypes(r Registry) []string {
-	names := r.Types()
-	for i := 1; i < len(names); i++ {
-		for j := i; j > 0 && names[j] < names[j-1]; j-- {
-			names[j], names[j-1] = names[j-1], names[j]
-		}
-	}
-	return names
 }
 
 // run stages every good row with COPY, lets the database reject rows with
@@ -239,7 +229,7 @@ func (s *Spec[In]) rejectInStage(ctx context.Context, tx pgx.Tx, opts Options, r
 	for _, p := range problems {
 		rep.add(p, opts.MaxProblems)
 	}
-	sortProblems(rep.Problems)
+	slices.SortFunc(rep.Problems, func(a, b Problem) int { return a.Row - b.Row })
 	ids := make([]int32, 0, len(bad))
 	for r := range bad {
 		ids = append(ids, r)
@@ -248,14 +238,6 @@ func (s *Spec[In]) rejectInStage(ctx context.Context, tx pgx.Tx, opts Options, r
 		return fmt.Errorf("drop rejected rows: %w", err)
 	}
 	return nil
-}
-
-func sortProblems(ps []Problem) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].Row < ps[j-1].Row; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
 }
 
 func (s *Spec[In]) merge(ctx context.Context, tx pgx.Tx, rep *Report) error {

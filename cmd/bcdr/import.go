@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bcdr/bcdr/api"
+	"github.com/bcdr/bcdr/orchestrator/importer"
+)
+
+func runImport(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
+	var typ, format, source string
+	var partial bool
+	addFlags := func(fs *flag.FlagSet) {
+		fs.StringVar(&typ, "type", "", "record type: "+strings.Join(api.ImportTypes(), ", ")+" (required)")
+		fs.StringVar(&format, "format", "", "csv or jsonl (default: from the file name, else csv)")
+		fs.StringVar(&source, "source", "", "source name for rows that carry none (default import)")
+		fs.BoolVar(&partial, "partial", false, "write the good rows even when some are bad")
+	}
+	return withDatabase(ctx, "import", args, env, stderr, addFlags, true, func(db *database, rest []string) error {
+		if typ == "" || len(rest) != 1 {
+			return fmt.Errorf("usage: bcdr import --type TYPE [--format csv|jsonl] [--partial] [--source NAME] FILE")
+		}
+		f, err := os.Open(rest[0])
+		if err != nil {
+			return fmt.Errorf("open import file: %w", err)
+		}
+		defer f.Close()
+		if format == "" {
+			format = "csv"
+			if ext := strings.ToLower(filepath.Ext(rest[0])); ext == ".jsonl" || ext == ".ndjson" {
+				format = "jsonl"
+			}
+		}
+		opts := importer.Options{Format: format, Partial: partial, Source: source}
+		if st, err := f.Stat(); err == nil && isTerminal(stderr) {
+			opts.Progress = progressBar(stderr, st.Size())
+		}
+		rep, err := api.ImportRegistry().Import(cliActor(ctx), db.Pool, typ, f, opts)
+		if opts.Progress != nil {
+			fmt.Fprintln(stderr)
+		}
+		if err != nil && !errors.Is(err, importer.ErrRejected) {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(rep); encErr != nil {
+			return encErr
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "bcdr:", err)
+			return exitError{code: 1}
+		}
+		return nil
+	})
+}
+
+// progressBar redraws one terminal line with how much of the file has
+// been read and how fast.
+func progressBar(w io.Writer, size int64) func(int64) {
+	start := time.Now()
+	last := time.Time{}
+	return func(read int64) {
+		now := time.Now()
+		if now.Sub(last) < 200*time.Millisecond {
+			return
+		}
+		last = now
+		pct := 0.0
+		if size > 0 {
+			pct = 100 * float64(read) / float64(size)
+		}
+		rate := float64(read) / now.Sub(start).Seconds() / (1 << 20)
+		const width = 30
+		filled := int(pct / 100 * width)
+		fmt.Fprintf(w, "\r[%s%s] %5.1f%%  %.1f of %.1f MiB  %.1f MiB/s ", strings.Repeat("#", filled),
+			strings.Repeat(" ", width-filled), pct, float64(read)/(1<<20), float64(size)/(1<<20), rate)
+	}
+}
