@@ -17,9 +17,9 @@ deps:
 build:
 	$(GO) build -o $(BIN) ./cmd/bcdr
 
-## run: start the embedded PostgreSQL, migrate and serve on http://127.0.0.1:8080
+## run: start the embedded PostgreSQL, migrate, load the demo organisation, serve on http://127.0.0.1:8080
 run: deps build
-	./$(BIN) serve
+	./$(BIN) serve --demo
 
 ## test: every test against a throwaway PostgreSQL, then each fuzz target briefly
 test: deps

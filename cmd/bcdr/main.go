@@ -29,7 +29,8 @@ func main() {
 const usage = `bcdr — business continuity and disaster recovery orchestrator
 
 Usage:
-  bcdr serve [flags]                       run the API server
+  bcdr serve [--demo] [flags]              run the API server (--demo: load the demo organisation first)
+  bcdr demo [--scale N]                    load (or refresh) the demo organisation
   bcdr migrate up|status [flags]           apply or list database migrations
   bcdr token create --name N --role R      issue an API token (printed once)
   bcdr token list                          list active tokens
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdout, stde
 		return runAudit(ctx, rest, env, stdout, stderr)
 	case "import":
 		return runImport(ctx, rest, env, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, env, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -24,6 +24,7 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	if err != nil {
 		return err
 	}
+	withDemo := fs.Bool("demo", false, "load (or refresh) the demo organisation before serving")
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
@@ -38,6 +39,11 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	defer db.Close(ctx)
 	if err := bootstrapAdmin(ctx, db, cfg, stdout, logger); err != nil {
 		return err
+	}
+	if *withDemo {
+		if err := seedDemo(ctx, db, 1, stdout); err != nil {
+			return err
+		}
 	}
 	srv := api.NewServer(api.Options{Pool: db.Pool, Migrator: db.Migrator, Logger: logger, BaseURL: cfg.BaseURL})
 	return serveHTTP(ctx, cfg, srv, logger)
