@@ -164,6 +164,11 @@ func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options
 		return fmt.Errorf("stage rows: %w", postgres.Translate(err))
 	}
 	rep.Rows = src.row
+	// Temporary tables have no statistics until analysed; without them the
+	// planner picks nested loops for the checks and the merge.
+	if _, err := tx.Exec(ctx, `ANALYZE import_stage`); err != nil {
+		return fmt.Errorf("analyse staged rows: %w", err)
+	}
 	if err := s.rejectInStage(ctx, tx, opts, rep); err != nil {
 		return err
 	}
