@@ -94,6 +94,7 @@ func (b *cmdbBuilder) service(d serviceDef, suffix string, n, scale int) {
 	key := d.key + suffix
 	main, dr := sites[0].key, sites[1].key
 	b.ci(key, d.zh+" "+d.en, cmdb.ClassBusinessService, "", d.owner, "manual", 0, false)
+	b.cis[len(b.cis)-1].Service = serviceDetails(d)
 	app := key + "-app"
 	b.ci(app, d.en+" application", "application", main, d.owner, "failover", hours(1+float64(d.tier)), false)
 	b.rel(key, "depends_on", app)
@@ -203,4 +204,19 @@ func buildCMDB(scale int) *cmdbBuilder {
 		}
 	}
 	return b
+}
+
+// serviceDetails gives tier 0 services round-the-clock hours and the rest
+// the bureau's office hours, with a Sunday-night maintenance window.
+func serviceDetails(d serviceDef) *cmdb.ServiceDetails {
+	hours := []cmdb.Window{{Days: []string{"mon", "tue", "wed", "thu", "fri"}, Start: "08:30", End: "17:30"}}
+	if d.tier == 0 {
+		hours = []cmdb.Window{{Days: cmdb.Weekdays, Start: "00:00", End: "24:00"}}
+	}
+	return &cmdb.ServiceDetails{
+		Description:        d.en + " — " + d.zh,
+		Timezone:           "Asia/Shanghai",
+		BusinessHours:      hours,
+		MaintenanceWindows: []cmdb.Window{{Days: []string{"sun"}, Start: "02:00", End: "04:00"}},
+	}
 }
