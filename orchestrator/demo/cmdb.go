@@ -90,8 +90,8 @@ func host(site string, n, scale int) string {
 // service builds one business service and the stack under it: the
 // application on a redundant VM group behind the load balancers, its
 // database with a replica at the DR site, middleware for the busier tiers.
-func (b *cmdbBuilder) service(d serviceDef, suffix string, n, scale int) {
-	key := d.key + suffix
+func (b *cmdbBuilder) service(d serviceDef, copyN, n, scale int) {
+	key := serviceKey(d, copyN)
 	main, dr := sites[0].key, sites[1].key
 	b.ci(key, d.zh+" "+d.en, cmdb.ClassBusinessService, "", d.owner, "manual", 0, false)
 	b.cis[len(b.cis)-1].Service = serviceDetails(d)
@@ -174,7 +174,7 @@ func (b *cmdbBuilder) service(d serviceDef, suffix string, n, scale int) {
 		}
 	}
 	if d.key != "identity" && d.tier <= 2 {
-		b.rel(app, "depends_on", "identity"+suffix)
+		b.rel(app, "depends_on", serviceKey(serviceDef{key: "identity"}, copyN))
 	}
 	b.group(app, "depends_on", "dns", 1, "dns-"+main+"-1", "dns-"+main+"-2")
 	internet := false
@@ -194,13 +194,9 @@ func (b *cmdbBuilder) service(d serviceDef, suffix string, n, scale int) {
 func buildCMDB(scale int) *cmdbBuilder {
 	b := &cmdbBuilder{}
 	b.infrastructure(scale)
-	for copyN := 0; copyN < scale; copyN++ {
-		suffix := ""
-		if copyN > 0 {
-			suffix = fmt.Sprintf("-%d", copyN+1)
-		}
+	for copyN := range scale {
 		for i, d := range services {
-			b.service(d, suffix, copyN*len(services)+i, scale)
+			b.service(d, copyN, copyN*len(services)+i, scale)
 		}
 	}
 	return b
