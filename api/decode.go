@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,7 +62,7 @@ func decodeError(err error) error {
 			return orchestrator.Errorf(orchestrator.EINVALID, "request body must be a JSON %s", "object")
 		}
 		return &orchestrator.Error{Code: orchestrator.EINVALID, Message: "wrong type in request body",
-			Fields: []orchestrator.FieldError{{Field: fieldName, Message: "must be " + typeErr.Type.String()}}}
+			Fields: []orchestrator.FieldError{{Field: fieldName, Message: "must be " + describeType(typeErr.Type)}}}
 	case errors.As(err, &appErr):
 		return appErr
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -92,4 +94,29 @@ func pageFrom(c *gin.Context) (orchestrator.Page, error) {
 		p.After = after
 	}
 	return p, nil
+}
+
+// describeType names a Go type the way a client of the API thinks of it.
+func describeType(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[orchestrator.Duration]():
+		return orchestrator.DurationHint
+	case reflect.TypeFor[time.Time]():
+		return "an RFC 3339 time such as 2026-01-31T09:00:00Z"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
 }

@@ -39,8 +39,11 @@ func (s *Server) routes() []Route {
 	var all []Route
 	for _, part := range [][]Route{
 		s.systemRoutes(),
+		s.directoryRoutes(),
 		s.cmdbRoutes(),
 		s.importRoutes(),
+		s.itsmRoutes(),
+		s.scheduleRoutes(),
 	} {
 		all = append(all, part...)
 	}

@@ -12,10 +12,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
+	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
 
 // Defaults for request handling; a route may raise them.
@@ -43,10 +47,15 @@ type Server struct {
 	baseURL  string
 	registry *prometheus.Registry
 	metrics  *httpMetrics
-	tokens   *auth.Service
-	cmdb     *cmdb.Service
-	imports  importer.Registry
 	router   *gin.Engine
+
+	// The capability services the handlers call.
+	tokens    *auth.Service
+	cmdb      *cmdb.Service
+	imports   importer.Registry
+	directory *directory.Service
+	itsm      *itsm.Store
+	schedules *scheduler.Service
 }
 
 // NewServer wires the services over the pool and builds the router.
@@ -56,14 +65,17 @@ func NewServer(opts Options) *Server {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
-		pool:     opts.Pool,
-		migrator: opts.Migrator,
-		logger:   opts.Logger,
-		baseURL:  opts.BaseURL,
-		registry: opts.Registry,
-		tokens:   auth.NewService(opts.Pool),
-		cmdb:     cmdb.NewService(opts.Pool),
-		imports:  ImportRegistry(),
+		pool:      opts.Pool,
+		migrator:  opts.Migrator,
+		logger:    opts.Logger,
+		baseURL:   opts.BaseURL,
+		registry:  opts.Registry,
+		tokens:    auth.NewService(opts.Pool),
+		cmdb:      cmdb.NewService(opts.Pool),
+		imports:   ImportRegistry(),
+		directory: directory.NewService(opts.Pool, orchestrator.SystemClock{}),
+		itsm:      itsm.NewStore(opts.Pool),
+		schedules: scheduler.NewService(opts.Pool, nil),
 	}
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
 	s.router = s.buildRouter()

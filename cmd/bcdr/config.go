@@ -24,6 +24,10 @@ type config struct {
 	ShutdownTimeout    time.Duration `env:"BCDR_SHUTDOWN_TIMEOUT" envDefault:"30s"`
 	DBMaxConns         int32         `env:"BCDR_DB_MAX_CONNS" envDefault:"20"`
 	DBStatementTimeout time.Duration `env:"BCDR_DB_STATEMENT_TIMEOUT" envDefault:"60s"`
+	Replica            string        `env:"BCDR_REPLICA"`
+	SchedulerWorkers   int           `env:"BCDR_SCHEDULER_WORKERS" envDefault:"8"`
+	SchedulerPoll      time.Duration `env:"BCDR_SCHEDULER_POLL" envDefault:"1s"`
+	SchedulerLease     time.Duration `env:"BCDR_SCHEDULER_LEASE" envDefault:"30s"`
 }
 
 // parseConfig reads env into a config and registers the flags that
@@ -57,6 +61,12 @@ func (c *config) check() error {
 	}
 	if c.DBMaxConns < 1 {
 		problems = append(problems, "BCDR_DB_MAX_CONNS must be at least 1")
+	}
+	if c.SchedulerWorkers < 0 {
+		problems = append(problems, "BCDR_SCHEDULER_WORKERS must not be negative (0 turns the scheduler off)")
+	}
+	if c.SchedulerPoll <= 0 || c.SchedulerLease < 3*c.SchedulerPoll {
+		problems = append(problems, "BCDR_SCHEDULER_POLL must be positive and BCDR_SCHEDULER_LEASE at least three polls")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))

@@ -13,8 +13,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
 
 func runServe(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
@@ -45,9 +48,58 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 			return err
 		}
 	}
-	srv := api.NewServer(api.Options{Pool: db.Pool, Migrator: db.Migrator, Logger: logger, BaseURL: cfg.BaseURL})
-	return serveHTTP(ctx, cfg, srv, logger)
+	registry := prometheus.NewRegistry()
+	srv := api.NewServer(api.Options{Pool: db.Pool, Migrator: db.Migrator, Logger: logger, BaseURL: cfg.BaseURL, Registry: registry})
+	return runAll(ctx, logger,
+		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, logger) },
+		func(ctx context.Context) error { return runScheduler(ctx, cfg, db, registry, logger) },
+	)
 }
+
+// runAll runs each part until ctx ends or one of them fails, then stops
+// the others and waits for all of them.
+func runAll(ctx context.Context, logger *slog.Logger, parts ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(parts))
+	for _, part := range parts {
+		go func() {
+			err := part(ctx)
+			if err != nil {
+				logger.Error("stopping after failure", "error", err)
+			}
+			cancel()
+			errc <- err
+		}()
+	}
+	var first error
+	for range parts {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// runScheduler claims and runs this replica's share of scheduled work.
+func runScheduler(ctx context.Context, cfg *config, db *database, registry *prometheus.Registry, logger *slog.Logger) error {
+	if cfg.SchedulerWorkers == 0 {
+		logger.Info("scheduler off on this replica (BCDR_SCHEDULER_WORKERS=0)")
+		<-ctx.Done()
+		return nil
+	}
+	s := scheduler.New(db.Pool, logger, scheduler.Options{Replica: cfg.Replica, Workers: cfg.SchedulerWorkers,
+		PollInterval: cfg.SchedulerPoll, LeaseDuration: cfg.SchedulerLease, Registry: registry})
+	registerJobs(s, db)
+	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("run scheduler: %w", err)
+	}
+	return nil
+}
+
+// registerJobs gives the scheduler a handler for every kind of job this
+// build knows how to run.
+func registerJobs(s *scheduler.Scheduler, db *database) {}
 
 // serveHTTP listens until ctx ends, then lets in-flight requests finish
 // within the shutdown timeout.

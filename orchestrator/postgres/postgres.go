@@ -102,6 +102,8 @@ func Translate(err error) error {
 		return orchestrator.Errorf(orchestrator.EINVALID, "refers to a record that does not exist (%s)", pgErr.ConstraintName)
 	case "23514", "23502", "22P02", "22001", "22003", "22007", "22008":
 		return orchestrator.Errorf(orchestrator.EINVALID, "value rejected by the database (%s)", pgErr.Message)
+	case "22021":
+		return orchestrator.Errorf(orchestrator.EINVALID, "text is not valid UTF-8 or contains a NUL byte")
 	case "57014":
 		return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "database statement timed out")
 	}

@@ -1,0 +1,96 @@
+package api
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/directory"
+)
+
+// directoryRoutes serves contacts, call trees, suppliers and SLAs.
+func (s *Server) directoryRoutes() []Route {
+	d := s.directory
+	contacts := resource[directory.Contact, directory.ContactInput]{
+		list: func(ctx context.Context, q url.Values, page orchestrator.Page) (orchestrator.List[directory.Contact], error) {
+			fq := newQuery(q)
+			f := directory.ContactFilter{Query: fq.str("q"), Role: fq.str("role"), Organisation: fq.str("organisation")}
+			if err := fq.err(); err != nil {
+				return orchestrator.List[directory.Contact]{}, err
+			}
+			return d.ListContacts(ctx, f, page)
+		},
+		get: d.GetContact, create: d.CreateContact, update: d.ReplaceContact, delete: d.DeleteContact,
+	}
+	callTrees := resource[directory.CallTree, directory.CallTreeInput]{
+		list: func(ctx context.Context, q url.Values, page orchestrator.Page) (orchestrator.List[directory.CallTree], error) {
+			fq := newQuery(q)
+			f := directory.CallTreeFilter{Service: fq.str("service")}
+			if err := fq.err(); err != nil {
+				return orchestrator.List[directory.CallTree]{}, err
+			}
+			return d.ListCallTrees(ctx, f, page)
+		},
+		get: d.GetCallTree, create: d.CreateCallTree, update: d.ReplaceCallTree, delete: d.DeleteCallTree,
+	}
+	suppliers := resource[directory.Supplier, directory.SupplierInput]{
+		list: func(ctx context.Context, q url.Values, page orchestrator.Page) (orchestrator.List[directory.Supplier], error) {
+			fq := newQuery(q)
+			f := directory.SupplierFilter{Query: fq.str("q"), Service: fq.str("service"), Expiring: fq.boolean("expiring")}
+			if err := fq.err(); err != nil {
+				return orchestrator.List[directory.Supplier]{}, err
+			}
+			return d.ListSuppliers(ctx, f, page)
+		},
+		get: d.GetSupplier, create: d.CreateSupplier, update: d.ReplaceSupplier, delete: d.DeleteSupplier,
+	}
+	slas := resource[directory.SLA, directory.SLAInput]{
+		list: func(ctx context.Context, q url.Values, page orchestrator.Page) (orchestrator.List[directory.SLA], error) {
+			fq := newQuery(q)
+			f := directory.SLAFilter{Service: fq.str("service"), Period: fq.oneOf("period", directory.Periods...)}
+			if err := fq.err(); err != nil {
+				return orchestrator.List[directory.SLA]{}, err
+			}
+			return d.ListSLAs(ctx, f, page)
+		},
+		get: func(ctx context.Context, id string) (directory.SLA, error) {
+			n, err := slaID(id)
+			if err != nil {
+				return directory.SLA{}, err
+			}
+			return d.GetSLA(ctx, n)
+		},
+		create: d.CreateSLA,
+		update: func(ctx context.Context, id string, in directory.SLAInput) (directory.SLA, error) {
+			n, err := slaID(id)
+			if err != nil {
+				return directory.SLA{}, err
+			}
+			return d.ReplaceSLA(ctx, n, in)
+		},
+		delete: func(ctx context.Context, id string) error {
+			n, err := slaID(id)
+			if err != nil {
+				return err
+			}
+			return d.DeleteSLA(ctx, n)
+		},
+	}
+	var rs []Route
+	rs = append(rs, contacts.routes(s, "/contacts", "key", recordReads, recordWrites)...)
+	rs = append(rs, callTrees.routes(s, "/call-trees", "key", recordReads, recordWrites)...)
+	rs = append(rs, suppliers.routes(s, "/suppliers", "key", recordReads, recordWrites)...)
+	rs = append(rs, slas.routes(s, "/slas", "id", recordReads, recordWrites)...)
+	return rs
+}
+
+// recordID reads the numeric id of a record addressed by id.
+func slaID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid id",
+			Fields: []orchestrator.FieldError{{Field: "id", Message: "must be a positive whole number"}}}
+	}
+	return id, nil
+}
