@@ -11,9 +11,16 @@ import (
 type cmdbBuilder struct {
 	cis       []cmdb.CIInput
 	relations []cmdb.RelationInput
+	// stacks lists, per business service, the CIs built for it.
+	stacks map[string][]string
+	// current is the service whose stack is being built.
+	current string
 }
 
 func (b *cmdbBuilder) ci(key, name, class, site, owner string, strategy string, estimate orchestrator.Duration, dataBearing bool) {
+	if b.current != "" {
+		b.stacks[b.current] = append(b.stacks[b.current], key)
+	}
 	b.cis = append(b.cis, cmdb.CIInput{Key: key, Name: name, Class: class, Site: site, Owner: owner, Environment: "production",
 		RecoveryStrategy: strategy, RecoveryEstimate: estimate, DataBearing: dataBearing})
 }
@@ -92,6 +99,8 @@ func host(site string, n, scale int) string {
 // database with a replica at the DR site, middleware for the busier tiers.
 func (b *cmdbBuilder) service(d serviceDef, copyN, n, scale int) {
 	key := serviceKey(d, copyN)
+	b.current = key
+	defer func() { b.current = "" }()
 	main, dr := sites[0].key, sites[1].key
 	b.ci(key, d.zh+" "+d.en, cmdb.ClassBusinessService, "", d.owner, "manual", 0, false)
 	b.cis[len(b.cis)-1].Service = serviceDetails(d)
@@ -192,7 +201,7 @@ func (b *cmdbBuilder) service(d serviceDef, copyN, n, scale int) {
 
 // buildCMDB builds the whole graph at the given scale.
 func buildCMDB(scale int) *cmdbBuilder {
-	b := &cmdbBuilder{}
+	b := &cmdbBuilder{stacks: map[string][]string{}}
 	b.infrastructure(scale)
 	for copyN := range scale {
 		for i, d := range services {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/bcdr/bcdr/orchestrator/directory"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
 )
 
 // organisation is everything the demo seeds, by record type.
@@ -13,6 +14,10 @@ type organisation struct {
 	callTrees []directory.CallTreeInput
 	suppliers []directory.SupplierInput
 	slas      []directory.SLAInput
+	incidents []itsm.IncidentInput
+	problems  []itsm.ProblemInput
+	changes   []itsm.ChangeInput
+	releases  []itsm.ReleaseInput
 }
 
 func generate(opts Options) *organisation {
@@ -23,13 +28,20 @@ func generate(opts Options) *organisation {
 	for _, s := range suppliers {
 		o.suppliers = append(o.suppliers, s.input(opts.Now))
 	}
+	var keys []string
 	for copyN := range opts.Scale {
 		for _, d := range services {
 			key := serviceKey(d, copyN)
+			keys = append(keys, key)
 			o.callTrees = append(o.callTrees, callTree(d, key))
 			o.slas = append(o.slas, sla(d, key, opts.Now))
 		}
 	}
+	h := newHistory(opts.Now)
+	o.incidents = h.incidents(o.cmdb.stacks, keys)
+	o.problems = h.problems()
+	o.changes = h.changes(o.cmdb.stacks, keys)
+	o.releases = h.releases(o.cmdb.stacks, keys)
 	return o
 }
 
@@ -51,6 +63,10 @@ func (o *organisation) batches() []batch {
 		{typ: "call-trees", rows: rowsOf(o.callTrees)},
 		{typ: "suppliers", rows: rowsOf(o.suppliers)},
 		{typ: "slas", rows: rowsOf(o.slas)},
+		{typ: "problems", rows: rowsOf(o.problems)},
+		{typ: "incidents", rows: rowsOf(o.incidents)},
+		{typ: "changes", rows: rowsOf(o.changes)},
+		{typ: "releases", rows: rowsOf(o.releases)},
 	}
 }
 

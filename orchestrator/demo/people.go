@@ -61,7 +61,12 @@ func callTree(d serviceDef, key string) directory.CallTreeInput {
 	waits := []orchestrator.Duration{hours(0.25), hours(0.25), hours(0.5)}
 	levels := []directory.Level{{Level: 1, Contacts: []string{d.owner}, Wait: waits[0]}}
 	if deputy != "" && deputy != d.owner {
-		levels = append(levels, directory.Level{Level: 2, Contacts: []string{deputy, "guo.hua"}, Wait: waits[1]})
+		second := []string{deputy}
+		if deputy != "guo.hua" {
+			// The service desk lead joins every second level.
+			second = append(second, "guo.hua")
+		}
+		levels = append(levels, directory.Level{Level: 2, Contacts: second, Wait: waits[1]})
 	}
 	levels = append(levels, directory.Level{Level: len(levels) + 1, Contacts: []string{"liu.yang", "wu.hong"}, Wait: waits[2]},
 		directory.Level{Level: len(levels) + 2, Contacts: []string{"zhang.wei"}})
@@ -131,8 +136,10 @@ func sla(d serviceDef, key string, now time.Time) directory.SLAInput {
 	if d.tier == 0 {
 		measured = "24x7"
 	}
-	resp := func(r, res float64) directory.Target { return directory.Target{Response: hours(r), Resolution: hours(res)} }
+	resp := func(r, res float64) directory.Target {
+		return directory.Target{Response: hours(r), Resolution: hours(res)}
+	}
 	return directory.SLAInput{Service: key, Name: d.en + " SLA", Period: "month", AvailabilityTarget: target, MeasuredIn: measured,
-		Targets: map[string]directory.Target{"P1": resp(0.25, 4), "P2": resp(0.5, 8), "P3": resp(4, 24), "P4": resp(8, 72)},
+		Targets:   map[string]directory.Target{"P1": resp(0.25, 4), "P2": resp(0.5, 8), "P3": resp(4, 24), "P4": resp(8, 72)},
 		ValidFrom: directory.DateOf(time.Date(now.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC))}
 }
