@@ -7,7 +7,7 @@ BIN       := bin/bcdr
 PKGS      := ./...
 FUZZTIME  ?= 30s
 SMOKEFUZZ ?= 3s
-TOOLS     := postgres
+TOOLS     := postgres restic borg pgbackrest
 
 .PHONY: run test bench fuzz lint build deps clean
 

@@ -33,7 +33,7 @@ func (s *Server) cmdbRoutes() []Route {
 	// CSV exports answer the list routes when ?format=csv is given.
 	for i := range routes {
 		if routes[i].Method == "GET" && routes[i].Path == "/cis" {
-			routes[i].handler = s.withCSVExport(routes[i].handler, s.exportCIs)
+			routes[i].handler = s.withCSVExport(s.withRequirements(routes[i].handler), s.exportCIs)
 		}
 		if routes[i].Method == "GET" && routes[i].Path == "/relations" {
 			routes[i].handler = s.withCSVExport(routes[i].handler, s.exportRelations)

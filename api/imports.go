@@ -10,7 +10,9 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
 )
 
 // Imports stream: no body limit, and time enough for millions of rows.
@@ -22,7 +24,9 @@ const (
 // ImportRegistry returns every importable record type; the API and the
 // command line share it.
 func ImportRegistry() importer.Registry {
-	return importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport())
+	return importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
+		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
+		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
 }
 
 // ImportTypes lists the importable record types, sorted.

@@ -2,8 +2,13 @@ package api
 
 import (
 	"context"
+	"encoding/csv"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
@@ -48,6 +53,15 @@ func (s *Server) itsmRoutes() []Route {
 	rs = append(rs, problems.routes(s, "/problems", "id", recordReads, recordWrites)...)
 	rs = append(rs, changes.routes(s, "/changes", "id", recordReads, recordWrites)...)
 	rs = append(rs, releases.routes(s, "/releases", "id", recordReads, recordWrites)...)
+	// CSV exports answer the list routes when ?format=csv is given.
+	for i := range rs {
+		switch {
+		case rs[i].Method == "GET" && rs[i].Path == "/incidents":
+			rs[i].handler = s.withCSVExport(rs[i].handler, s.exportIncidents)
+		case rs[i].Method == "GET" && rs[i].Path == "/changes":
+			rs[i].handler = s.withCSVExport(rs[i].handler, s.exportChanges)
+		}
+	}
 	return append(rs,
 		Route{Method: "GET", Path: "/metrics/cis/:key", Roles: recordReads, handler: s.ciFigures},
 		Route{Method: "GET", Path: "/metrics/services/:key", Roles: recordReads, handler: s.serviceFigures},
@@ -160,4 +174,72 @@ func itsmDelete(del func(context.Context, int64) error) func(context.Context, st
 		}
 		return del(ctx, id)
 	}
+}
+
+// The CSV exports have the import's columns, so an exported file imports
+// back unchanged.
+var (
+	incidentCSVHeader = []string{"source", "external_id", "title", "description", "priority", "major", "cause",
+		"affected_cis", "affected_services", "opened_at", "restored_at", "closed_at", "problem_id", "continuity_invoked"}
+	changeCSVHeader = []string{"source", "external_id", "title", "type", "risk", "major", "status", "affected_cis",
+		"planned_start", "planned_end", "actual_start", "actual_end"}
+)
+
+func (s *Server) exportIncidents(c *gin.Context, values url.Values, w *csv.Writer) error {
+	if err := w.Write(incidentCSVHeader); err != nil {
+		return err
+	}
+	return eachListed(c.Request.Context(), values, s.listIncidents, func(i itsm.Incident) error {
+		problem := ""
+		if i.ProblemID != nil {
+			problem = strconv.FormatInt(*i.ProblemID, 10)
+		}
+		return w.Write(safeCSV(i.Source, i.ExternalID, i.Title, i.Description, i.Priority, strconv.FormatBool(i.Major),
+			i.Cause, strings.Join(i.AffectedCIs, "; "), strings.Join(i.AffectedServices, "; "), csvTime(&i.OpenedAt),
+			csvTime(i.RestoredAt), csvTime(i.ClosedAt), problem, strconv.FormatBool(i.ContinuityInvoked)))
+	})
+}
+
+func (s *Server) exportChanges(c *gin.Context, values url.Values, w *csv.Writer) error {
+	if err := w.Write(changeCSVHeader); err != nil {
+		return err
+	}
+	return eachListed(c.Request.Context(), values, s.listChanges, func(ch itsm.Change) error {
+		return w.Write(safeCSV(ch.Source, ch.ExternalID, ch.Title, ch.Type, ch.Risk, strconv.FormatBool(ch.Major), ch.Status,
+			strings.Join(ch.AffectedCIs, "; "), csvTime(ch.PlannedStart), csvTime(ch.PlannedEnd), csvTime(ch.ActualStart),
+			csvTime(ch.ActualEnd)))
+	})
+}
+
+// eachListed walks every page of a filtered list, largest pages first.
+func eachListed[T any](ctx context.Context, values url.Values,
+	list func(context.Context, url.Values, orchestrator.Page) (orchestrator.List[T], error), each func(T) error) error {
+	values.Del("limit")
+	values.Del("after")
+	page := orchestrator.Page{Limit: orchestrator.MaxPageLimit}
+	for {
+		l, err := list(ctx, values, page)
+		if err != nil {
+			return err
+		}
+		for _, item := range l.Items {
+			if err := each(item); err != nil {
+				return err
+			}
+		}
+		if l.Next == "" {
+			return nil
+		}
+		if page.After, err = orchestrator.DecodeCursor(l.Next); err != nil {
+			return err
+		}
+	}
+}
+
+// csvTime writes a time as RFC 3339 in UTC, or nothing.
+func csvTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }

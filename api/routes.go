@@ -44,6 +44,10 @@ func (s *Server) routes() []Route {
 		s.importRoutes(),
 		s.itsmRoutes(),
 		s.scheduleRoutes(),
+		s.backupRoutes(),
+		s.impactRoutes(),
+		s.runbookRoutes(),
+		s.notifyRoutes(),
 	} {
 		all = append(all, part...)
 	}

@@ -14,12 +14,16 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/directory"
+	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
+	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/runbooks"
 )
 
 // Defaults for request handling; a route may raise them.
@@ -56,6 +60,10 @@ type Server struct {
 	directory *directory.Service
 	itsm      *itsm.Store
 	schedules *scheduler.Service
+	impact    *impact.Service
+	runbooks  *runbooks.Service
+	backup    *backup.Service
+	notify    *notify.Service
 }
 
 // NewServer wires the services over the pool and builds the router.
@@ -76,7 +84,11 @@ func NewServer(opts Options) *Server {
 		directory: directory.NewService(opts.Pool, orchestrator.SystemClock{}),
 		itsm:      itsm.NewStore(opts.Pool),
 		schedules: scheduler.NewService(opts.Pool, nil),
+		backup:    backup.NewService(opts.Pool, backup.Options{Logger: opts.Logger}),
+		notify:    notify.NewService(opts.Pool, nil),
+		impact:    impact.NewService(opts.Pool, impact.NewGraphCache(opts.Pool, opts.Logger), orchestrator.SystemClock{}),
 	}
+	s.runbooks = runbooks.NewService(opts.Pool, runbooks.Options{Model: runbooks.NewPGModel(opts.Pool, s.impact.Graphs())})
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
 	s.router = s.buildRouter()
 	return s

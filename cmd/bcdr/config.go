@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ type config struct {
 	SchedulerWorkers   int           `env:"BCDR_SCHEDULER_WORKERS" envDefault:"8"`
 	SchedulerPoll      time.Duration `env:"BCDR_SCHEDULER_POLL" envDefault:"1s"`
 	SchedulerLease     time.Duration `env:"BCDR_SCHEDULER_LEASE" envDefault:"30s"`
+	KitDir             string        `env:"BCDR_KIT_DIR"`
+	KitKeep            int           `env:"BCDR_KIT_KEEP" envDefault:"7"`
 }
 
 // parseConfig reads env into a config and registers the flags that
@@ -71,8 +74,14 @@ func (c *config) check() error {
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
 	}
+	if c.KitKeep < 1 {
+		return fmt.Errorf("invalid configuration: BCDR_KIT_KEEP must be at least 1")
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
+	}
+	if c.KitDir == "" {
+		c.KitDir = filepath.Join(c.DataDir, "kits")
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ Usage:
   bcdr token revoke ID                     revoke a token
   bcdr audit verify                        check the audit log's hash chain
   bcdr import --type T [--partial] FILE    import a CSV or JSON-lines file of records
+  bcdr export kit DIR                      write the offline continuity kit (runbooks, contacts, CMDB) into DIR
+  bcdr export verify DIR                   check a kit against its manifest
 
 Every command takes --data-dir and reads DATABASE_URL; run "bcdr COMMAND -h"
 for its flags. Configuration is described in the README.
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdout, stde
 		return runImport(ctx, rest, env, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, env, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, env, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -17,7 +17,10 @@ import (
 
 	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/backup"
+	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/runbooks"
 )
 
 func runServe(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
@@ -50,9 +53,15 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	}
 	registry := prometheus.NewRegistry()
 	srv := api.NewServer(api.Options{Pool: db.Pool, Migrator: db.Migrator, Logger: logger, BaseURL: cfg.BaseURL, Registry: registry})
+	if err := srv.LoadGraph(ctx); err != nil {
+		return fmt.Errorf("load the CMDB graph: %w", err)
+	}
 	return runAll(ctx, logger,
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, logger) },
 		func(ctx context.Context) error { return runScheduler(ctx, cfg, db, registry, logger) },
+		func(ctx context.Context) error {
+			return notify.NewDeliverer(db.Pool, logger, notify.Options{Replica: cfg.Replica, Registry: registry}).Run(ctx)
+		},
 	)
 }
 
@@ -89,8 +98,8 @@ func runScheduler(ctx context.Context, cfg *config, db *database, registry *prom
 		return nil
 	}
 	s := scheduler.New(db.Pool, logger, scheduler.Options{Replica: cfg.Replica, Workers: cfg.SchedulerWorkers,
-		PollInterval: cfg.SchedulerPoll, LeaseDuration: cfg.SchedulerLease, Registry: registry})
-	registerJobs(s, db)
+		PollInterval: cfg.SchedulerPoll, LeaseDuration: cfg.SchedulerLease, Registry: registry, OnEvent: notify.SchedulerHook()})
+	registerJobs(s, cfg, db, logger)
 	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("run scheduler: %w", err)
 	}
@@ -99,7 +108,17 @@ func runScheduler(ctx context.Context, cfg *config, db *database, registry *prom
 
 // registerJobs gives the scheduler a handler for every kind of job this
 // build knows how to run.
-func registerJobs(s *scheduler.Scheduler, db *database) {}
+func registerJobs(s *scheduler.Scheduler, cfg *config, db *database, logger *slog.Logger) {
+	backup.RegisterHandlers(s, backup.NewService(db.Pool, backup.Options{Logger: logger}))
+	kits := runbooks.NewService(db.Pool, runbooks.Options{})
+	s.Register(scheduler.KindKitExport, func(ctx context.Context, run scheduler.Run) (string, error) {
+		dir, err := kits.RotateKit(ctx, cfg.KitDir, cfg.KitKeep, time.Now())
+		if err != nil {
+			return "", err
+		}
+		return "wrote continuity kit " + dir, nil
+	})
+}
 
 // serveHTTP listens until ctx ends, then lets in-flight requests finish
 // within the shutdown timeout.

@@ -61,7 +61,10 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, reg importer.Registry, opts O
 			return summary, fmt.Errorf("seed demo %s: %w", batch.typ, err)
 		}
 	}
-	return summary, nil
+	if err := seedImpact(ctx, pool, opts, summary); err != nil {
+		return summary, err
+	}
+	return summary, seedRunbooks(ctx, pool, opts, summary)
 }
 
 // batch is one record type's rows.

@@ -70,12 +70,25 @@ func ContactImport() *importer.Spec[ContactInput] {
 // contactCheck rejects key clashes and deputies that will not exist. A
 // deputy exists when a row of the file defines it, or a contact has its key
 // and the file does not redefine that contact. A row whose deputy is
-// defined only on a rejected row is rejected in turn (and so on, hence the
-// recursion), so a partial import never links a deputy it did not write.
-const contactCheck = `WITH RECURSIVE own (row_no, col, msg) AS (
-		SELECT row_no, 'key', 'duplicates the key of row ' || first_row || ' of this file'
-			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY key) AS first_row FROM import_stage) d
-			WHERE row_no <> first_row
+// defined only on a rejected row is rejected in turn, and so on along
+// chains of deputies, so a partial import never links a deputy it did not
+// write. The chains are followed through links, one JSON object mapping a
+// defining row to its key and the rows naming it: each step of the
+// recursion looks its rows up there, so a chain as long as the file costs
+// a lookup per row rather than a join of the whole file per step.
+const contactCheck = `WITH RECURSIVE refs AS MATERIALIZED (
+		SELECT s.row_no, d.key FROM import_stage s CROSS JOIN jsonb_array_elements_text(s.deputies) AS d(key)
+	), firsts AS MATERIALIZED (
+		SELECT key, min(row_no) AS row_no FROM import_stage GROUP BY key
+	), links AS MATERIALIZED (
+		SELECT jsonb_object_agg(definer::text, jsonb_build_object('key', key, 'referrers', referrers)) AS m
+		FROM (SELECT f.row_no AS definer, f.key, jsonb_agg(r.row_no) AS referrers
+			FROM refs r JOIN firsts f ON f.key = r.key
+			WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.key = f.key)
+			GROUP BY f.row_no, f.key) e
+	), own (row_no, col, msg) AS (
+		SELECT s.row_no, 'key', 'duplicates the key of row ' || f.row_no || ' of this file'
+			FROM import_stage s JOIN firsts f ON f.key = s.key WHERE s.row_no <> f.row_no
 		UNION ALL
 		SELECT row_no, 'external_id', 'duplicates row ' || first_row || ' of this file'
 			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY source, external_id) AS first_row FROM import_stage) d
@@ -86,19 +99,16 @@ const contactCheck = `WITH RECURSIVE own (row_no, col, msg) AS (
 			FROM import_stage s JOIN contacts c ON c.key = s.key
 			WHERE (c.source, c.external_id) IS DISTINCT FROM (s.source, s.external_id)
 		UNION ALL
-		SELECT s.row_no, 'deputies', format('no contact with key %s', to_json(d.key))
-			FROM import_stage s CROSS JOIN jsonb_array_elements_text(s.deputies) AS d(key)
-			WHERE NOT EXISTS (SELECT 1 FROM import_stage t WHERE t.key = d.key)
-			  AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.key = d.key AND NOT EXISTS (
-				SELECT 1 FROM import_stage t WHERE t.source = c.source AND t.external_id = c.external_id))
+		SELECT r.row_no, 'deputies', format('no contact with key %s', to_json(r.key))
+			FROM refs r LEFT JOIN contacts c ON c.key = r.key
+			LEFT JOIN import_stage t ON t.source = c.source AND t.external_id = c.external_id
+			WHERE NOT EXISTS (SELECT 1 FROM firsts f WHERE f.key = r.key) AND (c.id IS NULL OR t.row_no IS NOT NULL)
 	), bad (row_no, col, msg, depth) AS (
 		SELECT row_no, col, msg, 0 FROM own
 		UNION
-		SELECT s.row_no, 'deputies', format('deputy %s is defined on row %s, which is rejected', to_json(t.key), t.row_no), 1
-			FROM bad b JOIN import_stage t ON t.row_no = b.row_no
-			JOIN import_stage s ON s.deputies ? t.key
-			WHERE t.row_no = (SELECT min(u.row_no) FROM import_stage u WHERE u.key = t.key)
-			  AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.key = t.key)
+		SELECT r.row_no::integer, 'deputies', format('deputy %s is defined on row %s, which is rejected',
+				(SELECT m FROM links) -> b.row_no::text -> 'key', b.row_no), 1
+			FROM bad b CROSS JOIN jsonb_array_elements_text((SELECT m FROM links) -> b.row_no::text -> 'referrers') AS r(row_no)
 	)
 	SELECT DISTINCT ON (row_no) row_no, col, msg FROM bad ORDER BY row_no, depth, msg`
 
@@ -120,10 +130,13 @@ type linkList struct {
 }
 
 // current aggregates the list of the parent with id idExpr the way it is
-// staged: a JSON array of keys in position order.
+// staged: a JSON array of keys in position order. It runs once per staged
+// record, so each key is looked up by primary key: a join here would let
+// the planner, with statistics that predate the import, hash the whole
+// referenced table once per record.
 func (l linkList) current(idExpr string) string {
-	return `(SELECT coalesce(jsonb_agg(x.key ORDER BY k.position), '[]') FROM ` + l.link + ` k
-		JOIN ` + l.targets + ` x ON x.id = k.` + l.target + ` WHERE k.` + l.owner + ` = ` + idExpr + `)`
+	return `(SELECT coalesce(jsonb_agg((SELECT x.key FROM ` + l.targets + ` x WHERE x.id = k.` + l.target + `)
+		ORDER BY k.position), '[]') FROM ` + l.link + ` k WHERE k.` + l.owner + ` = ` + idExpr + `)`
 }
 
 // replace rewrites the lists of staged parents whose list differs from the

@@ -96,11 +96,11 @@ func CallTreeImport() *importer.Spec[CallTreeInput] {
 }
 
 // levelsOf aggregates the levels of the call tree with id idExpr the way
-// they are staged.
+// they are staged, looking contacts up by primary key (see linkList.current).
 func levelsOf(idExpr string) string {
 	return `(SELECT coalesce(jsonb_agg(jsonb_build_object('level', l.level, 'wait_s', l.wait_s, 'contacts',
-			(SELECT coalesce(jsonb_agg(c.key ORDER BY m.position), '[]') FROM call_tree_contacts m
-			 JOIN contacts c ON c.id = m.contact_id WHERE m.call_tree_id = l.call_tree_id AND m.level = l.level))
+			(SELECT coalesce(jsonb_agg((SELECT c.key FROM contacts c WHERE c.id = m.contact_id) ORDER BY m.position), '[]')
+			 FROM call_tree_contacts m WHERE m.call_tree_id = l.call_tree_id AND m.level = l.level))
 			ORDER BY l.level), '[]')
 		FROM call_tree_levels l WHERE l.call_tree_id = ` + idExpr + `)`
 }

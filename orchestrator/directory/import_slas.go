@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -9,13 +10,24 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
-// SLARow is one row of an SLA import: an SLAInput whose days are read as
-// text. The importer reads a CSV cell of a struct type such as Date as JSON,
-// which would make a bare 2026-01-31 invalid; as text it is parsed here.
+// SLARow is one row of an SLA import: the fields of SLAInput, with the
+// days as text. The importer reads a CSV cell of a struct type such as Date
+// as JSON, which would refuse a bare 2026-01-31, so the days are parsed
+// here; embedding SLAInput instead would put its type name into the field
+// names of JSON errors.
 type SLARow struct {
-	SLAInput
-	ValidFrom string `json:"valid_from"`
-	ValidTo   string `json:"valid_to"`
+	Service            string            `json:"service"`
+	Name               string            `json:"name"`
+	Period             string            `json:"period"`
+	AvailabilityTarget float64           `json:"availability_target"`
+	MeasuredIn         string            `json:"measured_in"`
+	Targets            map[string]Target `json:"targets"`
+	ValidFrom          string            `json:"valid_from"`
+	ValidTo            string            `json:"valid_to"`
+	Source             string            `json:"source"`
+	ExternalID         string            `json:"external_id"`
+
+	input SLAInput // the row as Validate read it
 }
 
 // stagedTarget is a priority's targets as they are staged and as targetsOf
@@ -39,12 +51,12 @@ func SLAImport() *importer.Spec[SLARow] {
 			"end": "valid_to", "end_date": "valid_to", "valid to": "valid_to", "priority_targets": "targets",
 		},
 		Required: []string{"service", "name", "period", "availability_target", "measured_in", "valid_from"},
-		Validate: func(in *SLARow) error {
-			if err := in.parseDays(); err != nil {
+		Validate: func(row *SLARow) error {
+			if err := row.read(); err != nil {
 				return err
 			}
-			in.SLAInput.Normalize("")
-			return in.SLAInput.Validate()
+			row.input.Normalize("")
+			return row.input.Validate()
 		},
 		Stage: []importer.Column{
 			{Name: "service", Type: "text"}, {Name: "name", Type: "text"}, {Name: "period", Type: "text"},
@@ -53,7 +65,7 @@ func SLAImport() *importer.Spec[SLARow] {
 			{Name: "external_id", Type: "text"}, {Name: "targets", Type: "jsonb"},
 		},
 		Values: func(row *SLARow, source string) []any {
-			in := &row.SLAInput
+			in := &row.input
 			if in.Source == "" {
 				in.Source = source
 			}
@@ -100,23 +112,25 @@ func SLAImport() *importer.Spec[SLARow] {
 	}
 }
 
-// parseDays reads the row's days into its SLAInput; a blank valid_from is
-// left for Validate to report as required.
-func (in *SLARow) parseDays() error {
+// read converts the row to an SLAInput; a blank valid_from is left for
+// Validate to report as required.
+func (r *SLARow) read() error {
+	r.input = SLAInput{Service: r.Service, Name: r.Name, Period: r.Period, AvailabilityTarget: r.AvailabilityTarget,
+		MeasuredIn: r.MeasuredIn, Targets: r.Targets, Source: r.Source, ExternalID: r.ExternalID}
 	var v orchestrator.Validation
-	if in.ValidFrom != "" {
-		d, err := ParseDate(in.ValidFrom)
+	if from := strings.TrimSpace(r.ValidFrom); from != "" {
+		d, err := ParseDate(from)
 		if err != nil {
 			v.Add("valid_from", "must be a day such as 2026-01-31")
 		}
-		in.SLAInput.ValidFrom = d
+		r.input.ValidFrom = d
 	}
-	if in.ValidTo != "" {
-		d, err := ParseDate(in.ValidTo)
+	if to := strings.TrimSpace(r.ValidTo); to != "" {
+		d, err := ParseDate(to)
 		if err != nil {
 			v.Add("valid_to", "must be a day such as 2026-12-31")
 		}
-		in.SLAInput.ValidTo = &d
+		r.input.ValidTo = &d
 	}
 	return v.Err()
 }

@@ -42,30 +42,65 @@ type groupID struct {
 	name string
 }
 
+// Anomaly is an inconsistency in the collected CMDB: Build rejects the
+// CMDB for it, BuildTolerant repairs it and reports it. CI names the CI at
+// fault, "" when the anomaly is about several.
+type Anomaly struct {
+	CI      string `json:"ci"`
+	Message string `json:"message"`
+}
+
 // Build checks the collected CMDB and returns the graph, or an EINVALID
 // error naming every unknown key and every inconsistent relation. A
 // redundancy group whose min_up exceeds its members is rejected: the CI
 // would be down with nothing failed, which no explanation path can justify.
 func (b *Builder) Build() (*Graph, error) {
-	g := &Graph{}
-	var problems []string
-	problems = append(problems, g.addNodes(b.nodes)...)
-	edges, groupNames, more := g.resolveEdges(b.edges)
-	problems = append(problems, more...)
-	for gid, name := range groupNames {
-		if g.groupMin[gid] > g.groupSize[gid] {
-			problems = append(problems, fmt.Sprintf("group %q of %s needs %d up but has %d members",
-				name.name, g.keys[name.from], g.groupMin[gid], g.groupSize[gid]))
+	g, anomalies := b.build(true)
+	if len(anomalies) > 0 {
+		problems := make([]string, len(anomalies))
+		for i, a := range anomalies {
+			problems[i] = a.Message
 		}
-	}
-	if len(problems) > 0 {
 		return nil, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid CMDB graph: " + listProblems(problems)}
 	}
-	g.link(edges)
 	return g, nil
 }
 
-func (g *Graph) addNodes(nodes []Node) []string {
+// BuildTolerant always returns a graph, repairing what Build would reject
+// so that a CMDB the database accepted can always be loaded: relations to
+// unknown CIs, of unknown types or to the CI itself are dropped; a group
+// whose members disagree on min_up takes the largest; a group needing more
+// members up than it has needs all of them. Every repair is reported.
+func (b *Builder) BuildTolerant() (*Graph, []Anomaly) {
+	return b.build(false)
+}
+
+// build collects anomalies; strict stops after checking and leaves the
+// graph unlinked when there are any.
+func (b *Builder) build(strict bool) (*Graph, []Anomaly) {
+	g := &Graph{}
+	anomalies := g.addNodes(b.nodes)
+	edges, groupNames, more := g.resolveEdges(b.edges, strict)
+	anomalies = append(anomalies, more...)
+	for gid, name := range groupNames {
+		if g.groupMin[gid] > g.groupSize[gid] {
+			a := Anomaly{CI: g.keys[name.from], Message: fmt.Sprintf("group %q of %s needs %d up but has %d members",
+				name.name, g.keys[name.from], g.groupMin[gid], g.groupSize[gid])}
+			if !strict {
+				a.Message += fmt.Sprintf("; treated as needing all %d", g.groupSize[gid])
+				g.groupMin[gid] = g.groupSize[gid]
+			}
+			anomalies = append(anomalies, a)
+		}
+	}
+	if strict && len(anomalies) > 0 {
+		return nil, anomalies
+	}
+	g.link(edges)
+	return g, anomalies
+}
+
+func (g *Graph) addNodes(nodes []Node) []Anomaly {
 	g.keys = make([]string, len(nodes))
 	g.index = make(map[string]int32, len(nodes))
 	g.nodeClass = make([]int32, len(nodes))
@@ -80,13 +115,13 @@ func (g *Graph) addNodes(nodes []Node) []string {
 		}
 		return id
 	}
-	var problems []string
+	var problems []Anomaly
 	for i, n := range nodes {
 		switch _, dup := g.index[n.Key]; {
 		case strings.TrimSpace(n.Key) == "":
-			problems = append(problems, fmt.Sprintf("CI %d has no key", i))
+			problems = append(problems, Anomaly{CI: n.Key, Message: fmt.Sprintf("CI %d has no key", i)})
 		case dup:
-			problems = append(problems, fmt.Sprintf("CI key %s appears twice", n.Key))
+			problems = append(problems, Anomaly{CI: n.Key, Message: fmt.Sprintf("CI key %s appears twice", n.Key)})
 		}
 		g.keys[i] = n.Key
 		g.index[n.Key] = int32(i)
@@ -100,9 +135,12 @@ func (g *Graph) addNodes(nodes []Node) []string {
 }
 
 // resolveEdges maps keys to indices, assigns group ids and drops repeated
-// members of a group, which would otherwise be counted down twice.
-func (g *Graph) resolveEdges(in []Edge) ([]edge, []groupID, []string) {
-	var problems, unknown []string
+// members of a group, which would otherwise be counted down twice. Strict
+// drops a relation whose group disagrees on min_up; otherwise the group
+// keeps the largest min_up seen.
+func (g *Graph) resolveEdges(in []Edge, strict bool) ([]edge, []groupID, []Anomaly) {
+	var problems []Anomaly
+	var unknown []string
 	missing := map[string]bool{}
 	lookup := func(key string) int32 {
 		n, ok := g.index[key]
@@ -126,14 +164,17 @@ func (g *Graph) resolveEdges(in []Edge) ([]edge, []groupID, []string) {
 		case from < 0 || to < 0:
 			continue
 		case !known:
-			problems = append(problems, fmt.Sprintf("relation %s → %s has unknown type %q", e.From, e.To, e.Type))
+			problems = append(problems, Anomaly{CI: e.From, Message: fmt.Sprintf("relation %s → %s has unknown type %q", e.From, e.To, e.Type)})
 			continue
 		case from == to:
-			problems = append(problems, fmt.Sprintf("relation %s %s itself", e.From, e.Type))
+			problems = append(problems, Anomaly{CI: e.From, Message: fmt.Sprintf("relation %s %s itself", e.From, e.Type)})
 			continue
 		case (e.Group == "") != (e.MinUp == 0) || e.MinUp < 0:
-			problems = append(problems, fmt.Sprintf("relation %s → %s: a group needs min_up ≥ 1 and min_up needs a group", e.From, e.To))
-			continue
+			problems = append(problems, Anomaly{CI: e.From, Message: fmt.Sprintf("relation %s → %s: a group needs min_up ≥ 1 and min_up needs a group", e.From, e.To)})
+			if strict {
+				continue
+			}
+			e.Group, e.MinUp = "", 0
 		}
 		r := edge{from: from, to: to, group: -1, typ: typ}
 		// A group on a passive relation has nothing to keep up, so it is
@@ -149,8 +190,12 @@ func (g *Graph) resolveEdges(in []Edge) ([]edge, []groupID, []string) {
 				g.groupSize = append(g.groupSize, 0)
 			}
 			if g.groupMin[gid] != int32(e.MinUp) {
-				problems = append(problems, fmt.Sprintf("group %q of %s has min_up %d and %d", e.Group, e.From, g.groupMin[gid], e.MinUp))
-				continue
+				problems = append(problems, Anomaly{CI: e.From, Message: fmt.Sprintf("group %q of %s has min_up %d and %d", e.Group, e.From, g.groupMin[gid], e.MinUp)})
+				if strict {
+					continue
+				}
+				g.groupMin[gid] = max(g.groupMin[gid], int32(e.MinUp))
+				problems[len(problems)-1].Message += fmt.Sprintf("; treated as %d", g.groupMin[gid])
 			}
 			if members[[2]int32{gid, to}] {
 				continue
@@ -162,7 +207,7 @@ func (g *Graph) resolveEdges(in []Edge) ([]edge, []groupID, []string) {
 		out = append(out, r)
 	}
 	if len(unknown) > 0 {
-		problems = append([]string{"unknown CI keys: " + listKeys(unknown)}, problems...)
+		problems = append([]Anomaly{{Message: "unknown CI keys: " + listKeys(unknown)}}, problems...)
 	}
 	return out, names, problems
 }

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/impact"
+)
+
+// LoadGraph reads the CMDB graph into memory, so the first impact
+// question after start does not pay for it.
+func (s *Server) LoadGraph(ctx context.Context) error { return s.impact.Graphs().Load(ctx) }
+
+// impactRoutes serves BIAs and their settings, the risk register,
+// requirements, gaps and the dependency-graph questions. What-if is a POST
+// only because its question is a document; it changes nothing, so whoever
+// reads records may ask it.
+func (s *Server) impactRoutes() []Route {
+	risks := resource[impact.Risk, impact.RiskInput]{
+		list:   s.listRisks,
+		get:    s.impact.GetRisk,
+		create: s.impact.CreateRisk,
+		update: s.impact.ReplaceRisk,
+		delete: s.impact.DeleteRisk,
+	}
+	rs := []Route{
+		{Method: "GET", Path: "/settings/bia", Roles: recordReads, handler: s.getBIASettings},
+		{Method: "PUT", Path: "/settings/bia", Roles: adminOnly, handler: s.putBIASettings},
+
+		{Method: "GET", Path: "/services/:key/bia", Roles: recordReads, handler: s.getBIA},
+		{Method: "PUT", Path: "/services/:key/bia", Roles: recordWrites, handler: s.putBIA},
+		{Method: "POST", Path: "/services/:key/bia/approve", Roles: recordWrites, handler: s.approveBIA},
+		{Method: "GET", Path: "/services/:key/bia/versions", Roles: recordReads, handler: s.listBIAVersions},
+		{Method: "GET", Path: "/services/:key/bia/versions/:version", Roles: recordReads, handler: s.getBIAVersion},
+		{Method: "GET", Path: "/services/:key/bia/loss", Roles: recordReads, handler: s.getBIALoss},
+		{Method: "GET", Path: "/services/:key/dependencies", Roles: recordReads, handler: s.getDependencies},
+
+		{Method: "GET", Path: "/cis/:key/requirements", Roles: recordReads, handler: s.getRequirements},
+		{Method: "GET", Path: "/cis/:key/dependents", Roles: recordReads, handler: s.getDependents},
+		{Method: "GET", Path: "/cmdb/cycles", Roles: recordReads, handler: s.getCycles},
+		{Method: "GET", Path: "/gaps", Roles: recordReads, handler: s.getGaps},
+		{Method: "POST", Path: "/impact/what-if", Roles: recordReads, handler: s.whatIf},
+		{Method: "GET", Path: "/risks/heatmap", Roles: recordReads, handler: s.getHeatmap},
+	}
+	return append(rs, risks.routes(s, "/risks", "id", recordReads, recordWrites)...)
+}
+
+func (s *Server) getBIASettings(c *gin.Context) {
+	respond[impact.Settings](s, c, http.StatusOK)(s.impact.Settings(c.Request.Context()))
+}
+
+func (s *Server) putBIASettings(c *gin.Context) {
+	var in impact.Settings
+	if err := decodeJSON(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	respond[impact.Settings](s, c, http.StatusOK)(s.impact.ReplaceSettings(c.Request.Context(), in))
+}
+
+func (s *Server) getBIA(c *gin.Context) {
+	respond[impact.BIA](s, c, http.StatusOK)(s.impact.CurrentBIA(c.Request.Context(), c.Param("key")))
+}
+
+func (s *Server) putBIA(c *gin.Context) {
+	var in impact.Assessment
+	if err := decodeJSON(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	respond[impact.BIA](s, c, http.StatusOK)(s.impact.SaveBIA(c.Request.Context(), c.Param("key"), in))
+}
+
+func (s *Server) approveBIA(c *gin.Context) {
+	respond[impact.BIA](s, c, http.StatusOK)(s.impact.ApproveBIA(c.Request.Context(), c.Param("key")))
+}
+
+func (s *Server) listBIAVersions(c *gin.Context) {
+	versions, err := s.impact.BIAVersions(c.Request.Context(), c.Param("key"))
+	respond[orchestrator.List[impact.BIA]](s, c, http.StatusOK)(orchestrator.List[impact.BIA]{Items: orEmpty(versions)}, err)
+}
+
+func (s *Server) getBIAVersion(c *gin.Context) {
+	respond[impact.BIA](s, c, http.StatusOK)(s.impact.BIAVersion(c.Request.Context(), c.Param("key"), c.Param("version")))
+}
+
+func (s *Server) getBIALoss(c *gin.Context) {
+	q := newQuery(c.Request.URL.Query())
+	after := q.duration("after")
+	if _, given := c.GetQuery("after"); !given {
+		q.v.Add("after", "is required: the outage duration, e.g. 6h")
+	}
+	version := 0
+	if v := q.str("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			q.v.Add("version", "must be a version number (1, 2, ...)")
+		}
+		version = n
+	}
+	if err := q.err(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	respond[impact.Loss](s, c, http.StatusOK)(s.impact.LossAfter(c.Request.Context(), c.Param("key"), after, version))
+}
+
+// orEmpty makes a nil list encode as [].
+func orEmpty[T any](items []T) []T {
+	if items == nil {
+		return []T{}
+	}
+	return items
+}

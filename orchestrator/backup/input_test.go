@@ -1,0 +1,110 @@
+package backup
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/orchestrator"
+)
+
+func TestTargetInput_Validation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		kind   Kind
+		config string
+		mod    func(*TargetInput)
+		field  string
+		msg    string
+	}{
+		{"unknown kind", "tape", `{}`, nil, "kind", "must be one of"},
+		{"missing repository", KindRestic, `{"password_env":"PW"}`, nil, "config.repository", "is required"},
+		{"inline password", KindRestic, `{"repository":"/r","password":"hunter2"}`, nil, "config.password", "inline secrets are not accepted"},
+		{"inline passphrase", KindBorg, `{"repository":"/r","passphrase":"x"}`, nil, "config.passphrase", "passphrase_env or passphrase_file"},
+		{"no secret reference", KindRestic, `{"repository":"/r"}`, nil, "config.password_env", "referenced, never stored"},
+		{"both references", KindRestic, `{"repository":"/r","password_env":"PW","password_file":"/pw"}`, nil, "config.password_env", "not both"},
+		{"secret as env name", KindRestic, `{"repository":"/r","password_env":"hunter2!"}`, nil, "config.password_env", "not a value"},
+		{"own configuration", KindRestic, `{"repository":"/r","password_env":"DATABASE_URL"}`, nil, "config.password_env", "bcdr's own"},
+		{"password in repository URL", KindRestic, `{"repository":"rest:https://u:hunter2@host/repo","password_env":"PW"}`, nil, "config.repository", "must not embed a password"},
+		{"option injection", KindBorg, `{"repository":"--remote-path=evil","passphrase_env":"PW"}`, nil, "config.repository", "must not start with '-'"},
+		{"relative password file", KindRestic, `{"repository":"/r","password_file":"pw.txt"}`, nil, "config.password_file", "absolute"},
+		{"bad subset", KindRestic, `{"repository":"/r","password_env":"PW","read_data_subset":"lots"}`, nil, "config.read_data_subset", "percentage"},
+		{"wrong type", KindFile, `{"path":"/b/*.dump","min_size":"1k"}`, nil, "config.min_size", "must be int64"},
+		{"traversal", KindFile, `{"path":"/backups/../etc/*"}`, nil, "config.path", "clean path"},
+		{"relative path", KindFile, `{"path":"backups/*.dump"}`, nil, "config.path", "absolute"},
+		{"bad glob", KindFile, `{"path":"/b/[.dump"}`, nil, "config.path", "glob"},
+		{"control characters", KindFile, `{"path":"/b/\u0007.dump"}`, nil, "config.path", "printable"},
+		{"bounds reversed", KindFile, `{"path":"/b/x","min_size":10,"max_size":5}`, nil, "config.max_size", "below min_size"},
+		{"unknown setting", KindFile, `{"path":"/b/x","colour":"red"}`, nil, "config.colour", "not a setting of kind file"},
+		{"config not object", KindFile, `["/b/x"]`, nil, "config", "JSON object"},
+		{"stanza", KindPgBackRest, `{"stanza":"a b; rm -rf /"}`, nil, "config.stanza", "letters, digits"},
+		{"url scheme", KindHTTP, `{"url":"file:///etc/passwd","time_field":"t"}`, nil, "config.url", "http or https"},
+		{"url credentials", KindHTTP, `{"url":"https://u:p@h/x","time_field":"t"}`, nil, "config.url", "credentials"},
+		{"url token", KindHTTP, `{"url":"https://h/x?api_key=abc","time_field":"t"}`, nil, "config.url", "api_key"},
+		{"field path", KindHTTP, `{"url":"https://h/x","time_field":"items[x]"}`, nil, "config.time_field", "not a whole number"},
+		{"retries", KindHTTP, `{"url":"https://h/x","time_field":"t","retries":99}`, nil, "config.retries", "from 0 to 10"},
+		{"restore test for files", KindFile, `{"path":"/b/x"}`, func(in *TargetInput) { in.RestoreTest = true }, "restore_test", "restic and pg_basebackup"},
+		{"bad cron", KindFile, `{"path":"/b/x"}`, func(in *TargetInput) { in.Schedule = "every day" }, "schedule", ""},
+		{"bad zone", KindFile, `{"path":"/b/x"}`, func(in *TargetInput) { in.Timezone = "Mars/Base" }, "timezone", "unknown time zone"},
+		{"bad timeout", KindFile, `{"path":"/b/x"}`, func(in *TargetInput) { in.Timeout = "100d" }, "timeout", "from 1s to 23h"},
+		{"bad max_age", KindFile, `{"path":"/b/x"}`, func(in *TargetInput) { in.MaxAge = "soon" }, "max_age", "at least 1m"},
+		{"no ci", KindFile, `{"path":"/b/x"}`, func(in *TargetInput) { in.CI = " " }, "ci", "is required"},
+		{"non-UTF-8 name", KindFile, `{"path":"/b/x"}`, func(in *TargetInput) { in.Name = "db\xff" }, "name", "printable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := TargetInput{CI: "db1", Kind: tc.kind, Schedule: "@daily", Config: json.RawMessage(tc.config)}
+			if tc.mod != nil {
+				tc.mod(&in)
+			}
+			_, err := in.validate()
+			require.Equal(t, orchestrator.EINVALID, orchestrator.ErrorCode(err), "%v", err)
+			var found bool
+			for _, f := range orchestrator.ErrorFields(err) {
+				if f.Field == tc.field {
+					found = true
+					require.Contains(t, f.Message, tc.msg)
+				}
+			}
+			require.True(t, found, "no error on %s in %v", tc.field, err)
+		})
+	}
+}
+
+func TestTargetInput_NormalisesConfig(t *testing.T) {
+	t.Parallel()
+	in := TargetInput{CI: "db1", Kind: KindRestic, Schedule: "*/5 * * * *",
+		Config: json.RawMessage(`{"repository":"s3:s3.amazonaws.com/bucket/db1","password_file":"/etc/bcdr/restic-db1","pass_env":["AWS_ACCESS_KEY_ID","AWS_SECRET_ACCESS_KEY"]}`)}
+	vt, err := in.validate()
+	require.NoError(t, err)
+	require.JSONEq(t, string(in.Config), string(vt.config))
+	require.Equal(t, "db1 restic", vt.in.Name)
+	require.Equal(t, "UTC", vt.in.Timezone)
+	require.Equal(t, defaultTimeout, vt.timeout)
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	rpo := orchestrator.Duration(10 * 60 * 1e9) // 10m
+	for _, tc := range []struct {
+		age  *float64 // minutes
+		want RPOState
+	}{
+		{nil, RPOUnknown},
+		{ptr(0.0), RPOCompliant},
+		{ptr(8.0), RPOCompliant},
+		{ptr(8.1), RPOAtRisk},
+		{ptr(10.0), RPOAtRisk},
+		{ptr(10.1), RPOBreached},
+	} {
+		var age *time.Duration
+		if tc.age != nil {
+			age = ptr(time.Duration(*tc.age * float64(time.Minute)))
+		}
+		require.Equal(t, tc.want, Classify(age, rpo), "age %v", tc.age)
+	}
+	require.Equal(t, RPOCompliant, Classify(ptr(time.Duration(0)), 0), "RPO 0 is met only by a backup taken now")
+	require.Equal(t, RPOBreached, Classify(ptr(time.Second), 0))
+}

@@ -1,0 +1,130 @@
+package backup
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/bcdr/bcdr/orchestrator"
+)
+
+// checkRepository accepts a local path or a tool URL (sftp:, s3:,
+// rest:https://...) without embedded credentials.
+func checkRepository(v *orchestrator.Validation, field, repo string) {
+	switch {
+	case strings.TrimSpace(repo) == "":
+		v.Add(field, "is required")
+	case len(repo) > maxPathBytes || hasControl(repo):
+		v.Add(field, "must be printable text of at most %d bytes", maxPathBytes)
+	case strings.HasPrefix(repo, "-"):
+		v.Add(field, "must not start with '-'")
+	case hasURLPassword(repo):
+		v.Add(field, "must not embed a password; reference the secret by environment variable or file")
+	}
+}
+
+// hasURLPassword finds user:password@ in a URL, possibly behind a tool
+// prefix such as rest: or s3:.
+func hasURLPassword(s string) bool {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return false
+	}
+	rest := s[i+3:]
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		rest = rest[:j]
+	}
+	at := strings.LastIndexByte(rest, '@')
+	return at >= 0 && strings.Contains(rest[:at], ":")
+}
+
+// checkURL accepts an http(s) URL without credentials in it.
+func checkURL(v *orchestrator.Validation, field, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		v.Add(field, "is required")
+	case len(raw) > maxPathBytes || hasControl(raw):
+		v.Add(field, "must be printable text of at most %d bytes", maxPathBytes)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.Add(field, "must be an http or https URL")
+	case u.User != nil:
+		v.Add(field, "must not embed credentials; use bearer_token_env")
+	default:
+		for name := range u.Query() {
+			if secretName.MatchString(name) || strings.EqualFold(name, "sig") || strings.EqualFold(name, "signature") {
+				v.Add(field, "must not carry a secret in its query (%s); use bearer_token_env", name)
+				return
+			}
+		}
+	}
+}
+
+// checkPath accepts a clean absolute path; with glob, also a valid pattern.
+func checkPath(v *orchestrator.Validation, field, p string, glob bool) {
+	switch {
+	case p == "":
+		v.Add(field, "is required")
+	case len(p) > maxPathBytes || hasControl(p):
+		v.Add(field, "must be printable text of at most %d bytes", maxPathBytes)
+	case !filepath.IsAbs(p):
+		v.Add(field, "must be an absolute path")
+	case filepath.Clean(p) != p || strings.Contains(p, "/../"):
+		v.Add(field, "must be a clean path (no '..', '//' or trailing '/')")
+	case glob:
+		if _, err := filepath.Match(p, ""); err != nil {
+			v.Add(field, "is not a valid glob pattern")
+		}
+	case strings.ContainsAny(p, "*?["):
+		v.Add(field, "must be a single file, not a pattern")
+	}
+}
+
+// checkSecretRef requires exactly one of an environment variable name and
+// a file path for the secret named by field ("config.password" checks
+// password_env and password_file).
+func checkSecretRef(v *orchestrator.Validation, field, env, file string, required bool) {
+	switch {
+	case env != "" && file != "":
+		v.Add(field+"_env", "give %s_env or %s_file, not both", last(field), last(field))
+	case env != "":
+		checkEnvName(v, field+"_env", env)
+	case file != "":
+		checkPath(v, field+"_file", file, false)
+	case required:
+		v.Add(field+"_env", "is required (or %s_file): the secret is referenced, never stored", last(field))
+	}
+}
+
+func last(field string) string { return field[strings.LastIndexByte(field, '.')+1:] }
+
+var envNamePattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,127}$`)
+
+// checkEnvName accepts an upper-case variable name that is not bcdr's own
+// configuration: a target must not be able to send DATABASE_URL anywhere.
+func checkEnvName(v *orchestrator.Validation, field, name string) {
+	switch {
+	case !envNamePattern.MatchString(name):
+		v.Add(field, "must be an environment variable name (A-Z, 0-9, _), not a value")
+	case strings.HasPrefix(name, "BCDR_") || strings.HasSuffix(name, "DATABASE_URL"):
+		v.Add(field, "must not name bcdr's own configuration")
+	case name == "PATH" || name == "HOME" || name == "LANG" || name == "TZ":
+		v.Add(field, "is set by bcdr for every check")
+	}
+}
+
+func checkPassEnv(v *orchestrator.Validation, names []string) {
+	if len(names) > maxPassEnv {
+		v.Add("config.pass_env", "must name at most %d variables", maxPassEnv)
+		return
+	}
+	for i, n := range names {
+		checkEnvName(v, fmt.Sprintf("config.pass_env[%d]", i), n)
+	}
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0xfffd })
+}

@@ -1,0 +1,176 @@
+package itsm
+
+import (
+	"slices"
+	"strings"
+)
+
+// The values of ServiceNow and iTop exports read as bcdr's. Each mapping
+// leaves bcdr's own values alone and passes what it does not know through,
+// so validation names it — except causes, where an unknown category is
+// "other" (exports carry categories such as "Inquiry / Help").
+
+// trimmed trims surrounding white space.
+func trimmed(s string) string { return strings.TrimSpace(s) }
+
+// importedPriority reads "1 - Critical" ... "4 - Low" (ServiceNow), 1-4
+// (iTop), p1 and the words as P1-P4; ServiceNow's "5 - Planning" is P4.
+func importedPriority(p string) string {
+	s := strings.ToUpper(trimmed(p))
+	digits := strings.TrimPrefix(s, "P")
+	if digits != "" && digits[0] >= '1' && digits[0] <= '5' && (len(digits) == 1 || digits[1] < '0' || digits[1] > '9') {
+		return "P" + string(min(digits[0], '4'))
+	}
+	switch strings.ToLower(s) {
+	case "critical":
+		return "P1"
+	case "high":
+		return "P2"
+	case "moderate", "medium":
+		return "P3"
+	case "low", "planning":
+		return "P4"
+	}
+	return s
+}
+
+// importedCause reads a category (or, when it names no cause, a close
+// code) as a cause; anything else, or nothing, is "other".
+func importedCause(category, closeCode string) string {
+	if c := causeOf(category); c != "" {
+		return c
+	}
+	if c := causeOf(closeCode); c != "" {
+		return c
+	}
+	return "other"
+}
+
+// causeWords maps fragments of export categories to causes, in order.
+var causeWords = []struct{ fragment, cause string }{
+	{"ransomware", "ransomware"}, {"cyber", "cyber_attack"}, {"security", "cyber_attack"}, {"malware", "cyber_attack"},
+	{"hardware", "hardware"}, {"network", "network"}, {"software", "software"}, {"database", "software"},
+	{"application", "software"}, {"power", "power"}, {"human", "human_error"}, {"operator error", "human_error"},
+	{"supplier", "supplier"}, {"vendor", "supplier"}, {"third party", "supplier"}, {"fire", "fire"},
+	{"natural", "natural_disaster"}, {"flood", "natural_disaster"}, {"earthquake", "natural_disaster"}, {"storm", "natural_disaster"},
+}
+
+func causeOf(s string) string {
+	l := strings.ToLower(trimmed(s))
+	if l == "" {
+		return ""
+	}
+	if norm := strings.NewReplacer(" ", "_", "-", "_").Replace(l); slices.Contains(Causes, norm) {
+		return norm
+	}
+	for _, w := range causeWords {
+		if strings.Contains(l, w.fragment) {
+			return w.cause
+		}
+	}
+	return ""
+}
+
+// importedKeys reads a list of CI keys without duplicates. An iTop linkset
+// (functionalci_id->name:web01;impact_code:manual|...) arrives split into
+// its attributes: the CI attributes' values are kept, the others dropped.
+func importedKeys(keys []string) []string {
+	linkset := slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "functionalci_") })
+	out := keys[:0]
+	for _, k := range keys {
+		if linkset {
+			attr, value, ok := strings.Cut(k, ":")
+			if !ok || !strings.HasPrefix(attr, "functionalci_") {
+				continue
+			}
+			k = trimmed(value)
+		}
+		if k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// importedChangeType reads ServiceNow's Standard/Normal/Emergency and
+// iTop's RoutineChange/NormalChange/EmergencyChange.
+func importedChangeType(t string) string {
+	l := strings.ToLower(trimmed(t))
+	switch {
+	case l == "":
+		return ""
+	case strings.Contains(l, "routine"), strings.Contains(l, "standard"):
+		return "standard"
+	case strings.Contains(l, "emergency"), strings.Contains(l, "expedited"):
+		return "emergency"
+	case strings.Contains(l, "normal"):
+		return "normal"
+	}
+	return l
+}
+
+// importedRisk reads High/Moderate/Low (and Very High, None, numbered
+// forms such as "2 - High") as high/medium/low.
+func importedRisk(r string) string {
+	l := strings.ToLower(trimmed(r))
+	switch {
+	case l == "":
+		return ""
+	case strings.Contains(l, "high"):
+		return "high"
+	case strings.Contains(l, "moderate"), strings.Contains(l, "medium"):
+		return "medium"
+	case strings.Contains(l, "low"), l == "none":
+		return "low"
+	}
+	return l
+}
+
+// importedChangeStatus reads ServiceNow change states (names or their
+// numbers) and iTop statuses. A closed change whose close code says it was
+// unsuccessful failed; a cancelled change counts as never carried out
+// (requested) unless work had started, when it was rolled back.
+func importedChangeStatus(state, closeCode string, started bool) string {
+	l := strings.ToLower(trimmed(state))
+	var st string
+	switch l {
+	case "new", "assess", "authorize", "-5", "-4", "-3", "assigned", "notapproved", "rejected":
+		st = "requested"
+	case "scheduled", "-2", "plannedscheduled":
+		st = "approved"
+	case "implement", "review", "closed", "-1", "0", "3", "monitored":
+		st = "implemented"
+	case "closed unsuccessful", "closed incomplete", "unsuccessful":
+		st = "failed"
+	case "canceled", "cancelled", "4":
+		st = "requested"
+		if started {
+			st = "rolled_back"
+		}
+	case "rolled back", "backed out":
+		st = "rolled_back"
+	default:
+		return l
+	}
+	if st == "implemented" && strings.Contains(strings.ToLower(closeCode), "unsuccessful") {
+		return "failed"
+	}
+	return st
+}
+
+// importedProblemStatus reads ServiceNow problem states (names or their
+// numbers) and iTop statuses.
+func importedProblemStatus(state string) string {
+	l := strings.ToLower(trimmed(state))
+	switch l {
+	case "new", "assess", "root cause analysis", "fix in progress", "assigned", "101", "102", "103", "104":
+		return "open"
+	case "known error", "known_error":
+		return "known_error"
+	case "resolved", "106":
+		return "resolved"
+	case "closed", "107":
+		return "closed"
+	}
+	return l
+}

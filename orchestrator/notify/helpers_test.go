@@ -1,0 +1,207 @@
+package notify
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/orchestrator/postgres"
+	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// received is one request a receiver got.
+type received struct {
+	Header http.Header
+	Body   []byte
+}
+
+// receiver is a webhook endpoint on loopback that answers with the given
+// statuses in turn, then 200, and keeps every request.
+type receiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	statuses []int
+	got      []received
+}
+
+func newReceiver(t *testing.T, statuses ...int) *receiver {
+	r := &receiver{statuses: statuses}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{Header: req.Header.Clone(), Body: body})
+		status := http.StatusOK
+		if len(r.statuses) > 0 {
+			status, r.statuses = r.statuses[0], r.statuses[1:]
+		}
+		r.mu.Unlock()
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, http.StatusText(status))
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// requests returns a copy of what the receiver got so far.
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// harness is a database, a channel service and a shared metrics registry.
+type harness struct {
+	t        *testing.T
+	pool     *pgxpool.Pool
+	svc      *Service
+	registry *prometheus.Registry
+	clock    *fakeClock
+	env      map[string]string
+}
+
+func setup(t *testing.T) *harness {
+	t.Helper()
+	pool := pgtest.New(t)
+	return &harness{t: t, pool: pool, svc: NewService(pool, nil), registry: prometheus.NewRegistry(),
+		// Ahead of the database clock, so rows published now are due.
+		clock: &fakeClock{t: time.Now().Add(time.Minute).UTC().Truncate(time.Millisecond)},
+		env:   map[string]string{}}
+}
+
+// channel creates an enabled channel posting to url.
+func (h *harness) channel(name string, kind Kind, url string, events []string, edit func(*ChannelInput)) Channel {
+	h.t.Helper()
+	in := ChannelInput{Name: &name, Kind: &kind, URL: &url, Events: events}
+	if edit != nil {
+		edit(&in)
+	}
+	c, err := h.svc.Create(context.Background(), in)
+	require.NoError(h.t, err)
+	return c
+}
+
+// deliverer returns a replica on the harness clock with test-sized
+// intervals; opts overrides.
+func (h *harness) deliverer(replica string, opts Options) *Deliverer {
+	opts.Replica = replica
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 10 * time.Millisecond
+	}
+	if opts.BackoffMin == 0 {
+		opts.BackoffMin, opts.BackoffMax = time.Second, time.Minute
+	}
+	if opts.Lease == 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = h.clock
+	}
+	if opts.Registry == nil {
+		opts.Registry = h.registry
+	}
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = func(name string) (string, bool) { v, ok := h.env[name]; return v, ok }
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelError}))
+	return NewDeliverer(h.pool, logger, opts)
+}
+
+// publish publishes e in a transaction of its own.
+func (h *harness) publish(e Event) {
+	h.t.Helper()
+	err := postgres.WithTx(context.Background(), h.pool, func(tx pgx.Tx) error { return Publish(context.Background(), tx, e) })
+	require.NoError(h.t, err)
+}
+
+// deliveries lists a channel's outbox rows, newest first.
+func (h *harness) deliveries(channelID int64) []Delivery {
+	h.t.Helper()
+	list, err := h.svc.Deliveries(context.Background(), channelID, DeliveryFilter{}, pageOf(100))
+	require.NoError(h.t, err)
+	return list.Items
+}
+
+// only returns a channel's single delivery.
+func (h *harness) only(channelID int64) Delivery {
+	h.t.Helper()
+	ds := h.deliveries(channelID)
+	require.Len(h.t, ds, 1)
+	return ds[0]
+}
+
+// step claims and sends one batch, returning how many rows it claimed.
+func (h *harness) step(d *Deliverer) int {
+	h.t.Helper()
+	require.NoError(h.t, d.maintain(context.Background()))
+	n, err := d.deliverDue(context.Background())
+	require.NoError(h.t, err)
+	return n
+}
+
+// counter reads bcdr_notify_<name>_total{kind=kind} from the registry;
+// kind "" reads an unlabelled counter.
+func (h *harness) counter(name, kind string) float64 {
+	h.t.Helper()
+	families, err := h.registry.Gather()
+	require.NoError(h.t, err)
+	for _, f := range families {
+		if f.GetName() != "bcdr_notify_"+name+"_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if kind == "" {
+				return m.GetCounter().GetValue()
+			}
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" && l.GetValue() == kind {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// testWriter sends log lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// event is a check_failed event about target n.
+func event(n int, occurrence string) Event {
+	return Event{Type: EventCheckFailed, Subject: "backup-target/" + itoa(int64(n)), Summary: "restic check failed for db1",
+		Severity: SeverityCritical, OccurredAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), Occurrence: occurrence,
+		Details: map[string]any{"target_id": n, "ci": "db1", "message": "pack 3f2a is damaged"}}
+}

@@ -1,0 +1,223 @@
+package runbooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/directory"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
+)
+
+// services lists the business services a version brings back.
+func (v Version) services() []string {
+	out := make([]string, 0, len(v.Sections.Requirements))
+	for _, r := range v.Sections.Requirements {
+		out = append(out, r.Service)
+	}
+	return out
+}
+
+// feasibility gathers the evidence for a version and assesses it.
+func (s *Service) feasibility(ctx context.Context, h header, v Version) (Feasibility, error) {
+	ev, err := s.evidence(ctx, h, v)
+	if err != nil {
+		return Feasibility{}, err
+	}
+	return assess(v.Steps, ev), nil
+}
+
+func (s *Service) evidence(ctx context.Context, h header, v Version) (evidence, error) {
+	ev := evidence{Services: v.services(), ScopeCIs: v.ScopeCIs, BIAs: map[string]BIA{},
+		RequiredRTO: map[string]orchestrator.Duration{}, RequiredRPO: map[string]orchestrator.Duration{},
+		Suppliers: map[string][]directory.Supplier{}, CallTrees: map[string]directory.CallTree{}}
+	var err error
+	if ev.CIs, err = s.model.CIs(ctx, v.ScopeCIs); err != nil {
+		return ev, err
+	}
+	for _, svc := range ev.Services {
+		if err := s.addBIA(ctx, ev.BIAs, svc); err != nil {
+			return ev, err
+		}
+	}
+	g, err := s.model.Graph(ctx)
+	if err != nil {
+		return ev, err
+	}
+	req, err := s.model.Requirements(ctx, g)
+	if err != nil {
+		return ev, err
+	}
+	query := map[string]*orchestrator.Duration{}
+	for _, k := range v.ScopeCIs {
+		n, ok := g.Index(k)
+		if ok && int(n) < len(req) && req[n].HasRTO() {
+			ev.RequiredRTO[k] = req[n].RTO
+		}
+		if ok && int(n) < len(req) && req[n].HasRPO() {
+			ev.RequiredRPO[k] = req[n].RPO
+		}
+		if ci := ev.CIs[k]; ci.DataBearing {
+			if d, ok := ev.RequiredRPO[k]; ok {
+				query[k] = &d
+			} else {
+				query[k] = nil
+			}
+		}
+		if ev.CIs[k].Class == directory.ClassSupplierService {
+			list, err := s.directory.ListSuppliers(ctx, directory.SupplierFilter{Service: k}, orchestrator.Page{Limit: 100})
+			if err != nil {
+				return ev, err
+			}
+			ev.Suppliers[k] = list.Items
+		}
+	}
+	if ev.Backups, err = s.backups.RPOStatus(ctx, query); err != nil {
+		return ev, err
+	}
+	if err := s.people(ctx, h, v, &ev); err != nil {
+		return ev, err
+	}
+	return ev, nil
+}
+
+// people reads the call trees the runbook names (its own, else its
+// services') and every contact in them or owning a step.
+func (s *Service) people(ctx context.Context, h header, v Version, ev *evidence) error {
+	ev.TreeServices = v.Sections.CallTree.Services
+	var own string
+	err := s.pool.QueryRow(ctx, `SELECT key FROM call_trees WHERE runbook = $1`, fmt.Sprint(h.ID)).Scan(&own)
+	switch {
+	case err == nil:
+		t, err := s.directory.GetCallTree(ctx, own)
+		if err != nil {
+			return err
+		}
+		ev.CallTrees[runbookTree] = t
+		ev.TreeServices = []string{runbookTree}
+	case !errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("find call tree of runbook %d: %w", h.ID, err)
+	default:
+		for _, svc := range ev.TreeServices {
+			t, err := directory.CallTreeForService(ctx, s.pool, svc)
+			switch orchestrator.ErrorCode(err) {
+			case "":
+				ev.CallTrees[svc] = t
+			case orchestrator.ENOTFOUND:
+			default:
+				return err
+			}
+		}
+	}
+	var keys []string
+	for _, t := range ev.CallTrees {
+		for _, l := range t.Levels {
+			keys = append(keys, l.Contacts...)
+		}
+	}
+	for _, st := range v.Steps {
+		if st.Owner != "" {
+			keys = append(keys, st.Owner)
+		}
+	}
+	slices.Sort(keys)
+	contacts, err := directory.ContactsByKeys(ctx, s.pool, slices.Compact(keys))
+	if err != nil {
+		return err
+	}
+	ev.Contacts = make(map[string]directory.Contact, len(contacts))
+	for _, c := range contacts {
+		ev.Contacts[c.Key] = c
+	}
+	return nil
+}
+
+// runbookTree names the runbook's own call tree among the evidence's.
+const runbookTree = "(runbook)"
+
+// staleness checks an approved version against the ITSM records, the
+// calendar and the CMDB.
+func (s *Service) staleness(ctx context.Context, h header, v Version) (Staleness, error) {
+	st := Staleness{Review: reviewDetail(v, s.clock.Now())}
+	since := v.Approval.At
+	if s.drills != nil {
+		t, ok, err := s.drills.LastPassed(ctx, h.ID)
+		if err != nil {
+			return st, err
+		}
+		if ok && t.After(since) {
+			since = t
+		}
+	}
+	retest, err := s.retest(ctx, v.Approval.ScopeCIs, since)
+	if err != nil {
+		return st, err
+	}
+	st.RetestRequired = retest
+	if st.ScopeChanged, err = s.scopeChange(ctx, h.Scope, v.Approval); err != nil {
+		return st, err
+	}
+	st.flags()
+	return st, nil
+}
+
+// retest lists the changes and releases that touched the scope after since.
+func (s *Service) retest(ctx context.Context, scope []string, since time.Time) (*RetestDetail, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, key FROM cis WHERE key = ANY($1)`, scope)
+	if err != nil {
+		return nil, fmt.Errorf("resolve runbook scope: %w", err)
+	}
+	keys := map[int64]string{}
+	var ids []int64
+	var (
+		id  int64
+		key string
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error {
+		keys[id] = key
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("resolve runbook scope: %w", err)
+	}
+	touches, err := itsm.ChangesTouching(ctx, s.pool, ids, since)
+	if err != nil {
+		return nil, err
+	}
+	d := &RetestDetail{Since: since, Changes: []Touch{}}
+	for _, t := range touches {
+		c := Touch{Kind: t.Kind, ID: t.ID, ExternalID: t.ExternalID, Title: t.Title, At: t.At, CIs: []string{}}
+		for _, ci := range t.CIIDs {
+			c.CIs = append(c.CIs, keys[ci])
+		}
+		slices.Sort(c.CIs)
+		d.Changes = append(d.Changes, c)
+	}
+	return d, nil
+}
+
+// scopeChange resolves the runbook's scope on the current graph and
+// compares it with the approved one. A scope that no longer resolves (its
+// service left the CMDB) has no CIs.
+func (s *Service) scopeChange(ctx context.Context, scope Scope, a *Approval) (*ScopeDetail, error) {
+	g, err := s.model.Graph(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	if r, err := resolveScope(g, scope); err == nil {
+		keys = r.keys(g)
+	} else if orchestrator.ErrorCode(err) != orchestrator.EINVALID {
+		return nil, err
+	}
+	rels, err := s.model.Relations(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	return scopeDetail(a, newScopePrint(keys, rels)), nil
+}

@@ -1,0 +1,91 @@
+package runbooks
+
+import (
+	"context"
+	"time"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/impact"
+)
+
+// Model is what runbooks need of the impact model: the dependency graph of
+// the CMDB, the CIs' recovery attributes and the approved BIAs. PGModel
+// implements it over the database.
+type Model interface {
+	// Graph returns the current dependency graph.
+	Graph(ctx context.Context) (*impact.Graph, error)
+	// CIs returns the recovery attributes of the CIs with the given keys;
+	// unknown keys are left out.
+	CIs(ctx context.Context, keys []string) (map[string]CIInfo, error)
+	// ApprovedBIA returns a business service's approved BIA, or an
+	// ENOTFOUND error when it has none.
+	ApprovedBIA(ctx context.Context, service string) (BIA, error)
+	// Relations returns the relations of every type whose From CI is one
+	// of keys, with their redundancy groups.
+	Relations(ctx context.Context, keys []string) ([]impact.Edge, error)
+	// Requirements returns every CI's required RTO and RPO (the roll-down
+	// of the approved BIAs over g), indexed by node of g.
+	Requirements(ctx context.Context, g *impact.Graph) ([]impact.Requirement, error)
+}
+
+// CIInfo is what generation and feasibility read of a CI.
+type CIInfo struct {
+	Key              string
+	Name             string
+	Class            string
+	Site             string
+	Owner            string
+	Status           string
+	DataBearing      bool
+	RecoveryStrategy string
+	RecoveryEstimate orchestrator.Duration
+}
+
+// BIA is an approved business impact analysis of a service.
+type BIA struct {
+	Version    int
+	Assessment impact.Assessment
+	// MTPD is derived from the thresholds; nil when no category reaches
+	// the intolerable level.
+	MTPD *orchestrator.Duration
+}
+
+// RPO statuses of a data-bearing CI (DESIGN.md).
+const (
+	RPOCompliant = "compliant"
+	RPOAtRisk    = "at_risk"
+	RPOBreached  = "breached"
+	RPOUnknown   = "unknown"
+)
+
+// BackupStatus is the RPO status of one data-bearing CI.
+type BackupStatus struct {
+	Status         string     `json:"status"`
+	LastVerifiedAt *time.Time `json:"last_verified_at"`
+	Message        string     `json:"message"`
+}
+
+// Backups reports the RPO status of data-bearing CIs against their
+// required RPOs (nil when no service with an approved BIA needs the CI).
+// PGBackups reads the backup capability's checks; NoBackups knows none.
+type Backups interface {
+	RPOStatus(ctx context.Context, required map[string]*orchestrator.Duration) (map[string]BackupStatus, error)
+}
+
+// NoBackups knows no backup target for any CI.
+type NoBackups struct{}
+
+// RPOStatus reports every CI as unknown.
+func (NoBackups) RPOStatus(_ context.Context, required map[string]*orchestrator.Duration) (map[string]BackupStatus, error) {
+	out := make(map[string]BackupStatus, len(required))
+	for k := range required {
+		out[k] = BackupStatus{Status: RPOUnknown, Message: "unknown: no backup target"}
+	}
+	return out, nil
+}
+
+// Drills tells when a runbook last passed a drill. The drills capability
+// implements it; without one, staleness counts from approval.
+type Drills interface {
+	LastPassed(ctx context.Context, runbookID int64) (time.Time, bool, error)
+}

@@ -1,0 +1,179 @@
+package runbooks
+
+import (
+	"context"
+
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
+)
+
+// header is a runbooks row.
+type header struct {
+	ID        int64
+	Title     string
+	Scope     Scope
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	RetiredAt *time.Time
+}
+
+const headerSelect = `SELECT r.id, r.title, coalesce(c.key, ''), r.failed, r.created_at, r.updated_at, r.retired_at
+	FROM runbooks r LEFT JOIN cis c ON c.id = r.service_id`
+
+func scanHeader(row pgx.Row) (header, error) {
+	var h header
+	err := row.Scan(&h.ID, &h.Title, &h.Scope.Service, &h.Scope.Failed, &h.CreatedAt, &h.UpdatedAt, &h.RetiredAt)
+	if len(h.Scope.Failed) == 0 {
+		h.Scope.Failed = nil
+	}
+	return h, err
+}
+
+// parseID reads a runbook id from a path; anything else is not found.
+func parseID(id string) (int64, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, orchestrator.Errorf(orchestrator.ENOTFOUND, "runbook %q not found", clip(id))
+	}
+	return n, nil
+}
+
+// getHeader reads a runbook row; lock takes it FOR UPDATE, which
+// serialises every write to one runbook.
+func getHeader(ctx context.Context, q postgres.Querier, id int64, lock bool) (header, error) {
+	query := headerSelect + ` WHERE r.id = $1`
+	if lock {
+		query += ` FOR UPDATE OF r`
+	}
+	h, err := scanHeader(q.QueryRow(ctx, query, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return header{}, orchestrator.Errorf(orchestrator.ENOTFOUND, "runbook %d not found", id)
+	}
+	if err != nil {
+		return header{}, fmt.Errorf("get runbook %d: %w", id, err)
+	}
+	return h, nil
+}
+
+const versionSelect = `SELECT v.version, v.status, v.steps, v.sections, v.next_step, v.scope_cis, v.scope_relations,
+	v.redundant, v.fingerprint, v.bia_versions, v.created_at, v.created_by, v.approved_at, v.approved_by, v.ended_at,
+	rv.reviewed_at, rv.reviewed_by, rv.notes
+	FROM runbook_versions v
+	LEFT JOIN LATERAL (SELECT reviewed_at, reviewed_by, notes FROM runbook_reviews x
+		WHERE x.runbook_id = v.runbook_id AND x.version = v.version ORDER BY reviewed_at DESC, id DESC LIMIT 1) rv ON true`
+
+// storedVersion is a version row with what approval needs beside it.
+type storedVersion struct {
+	Version
+	scopeRelations []string
+	fingerprint    string
+	biaVersions    map[string]int
+}
+
+func scanVersion(row pgx.CollectableRow) (storedVersion, error) {
+	var (
+		sv                 storedVersion
+		approvedAt         *time.Time
+		approvedBy         string
+		reviewAt           *time.Time
+		reviewBy, reviewNt *string
+	)
+	v := &sv.Version
+	err := row.Scan(&v.Number, &v.Status, &v.Steps, &v.Sections, &v.nextStep, &v.ScopeCIs, &sv.scopeRelations,
+		&v.Redundant, &sv.fingerprint, &sv.biaVersions, &v.CreatedAt, &v.CreatedBy, &approvedAt, &approvedBy, &v.EndedAt,
+		&reviewAt, &reviewBy, &reviewNt)
+	if err != nil {
+		return storedVersion{}, err
+	}
+	if approvedAt != nil {
+		v.Approval = &Approval{By: approvedBy, At: *approvedAt, Fingerprint: sv.fingerprint, BIAVersions: sv.biaVersions,
+			ScopeCIs: v.ScopeCIs, ScopeRelations: sv.scopeRelations}
+	}
+	if reviewAt != nil {
+		v.LastReview = &Review{At: *reviewAt, By: *reviewBy, Notes: *reviewNt}
+	}
+	return sv, nil
+}
+
+// versions reads every version of a runbook, oldest first.
+func versions(ctx context.Context, q postgres.Querier, id int64) ([]storedVersion, error) {
+	rows, err := q.Query(ctx, versionSelect+` WHERE v.runbook_id = $1 ORDER BY v.version`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read versions of runbook %d: %w", id, err)
+	}
+	out, err := pgx.CollectRows(rows, scanVersion)
+	if err != nil {
+		return nil, fmt.Errorf("read versions of runbook %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// oneVersion reads version n of a runbook.
+func oneVersion(ctx context.Context, q postgres.Querier, id int64, n int) (storedVersion, error) {
+	rows, err := q.Query(ctx, versionSelect+` WHERE v.runbook_id = $1 AND v.version = $2`, id, n)
+	if err != nil {
+		return storedVersion{}, fmt.Errorf("read version %d of runbook %d: %w", n, id, err)
+	}
+	sv, err := pgx.CollectExactlyOneRow(rows, scanVersion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storedVersion{}, orchestrator.Errorf(orchestrator.ENOTFOUND, "runbook %d has no version %d", id, n)
+	}
+	if err != nil {
+		return storedVersion{}, fmt.Errorf("read version %d of runbook %d: %w", n, id, err)
+	}
+	return sv, nil
+}
+
+// insertVersion writes a new version row.
+func insertVersion(ctx context.Context, q postgres.Querier, id int64, sv storedVersion) error {
+	const insert = `INSERT INTO runbook_versions (runbook_id, version, status, steps, sections, next_step, scope_cis,
+		scope_relations, redundant, fingerprint, bia_versions, created_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+	v := sv.Version
+	_, err := q.Exec(ctx, insert, id, v.Number, v.Status, v.Steps, v.Sections, v.nextStep, v.ScopeCIs, sv.scopeRelations,
+		v.Redundant, sv.fingerprint, sv.biaVersions, v.CreatedAt, v.CreatedBy)
+	if err != nil {
+		return fmt.Errorf("insert version %d of runbook %d: %w", v.Number, id, postgres.Translate(err))
+	}
+	return nil
+}
+
+// saveDraft overwrites the content of a draft version.
+func saveDraft(ctx context.Context, q postgres.Querier, id int64, sv storedVersion) error {
+	const update = `UPDATE runbook_versions SET steps = $3, sections = $4, next_step = $5, scope_cis = $6,
+		scope_relations = $7, redundant = $8, fingerprint = $9, bia_versions = $10
+		WHERE runbook_id = $1 AND version = $2 AND status = 'draft'`
+	v := sv.Version
+	tag, err := q.Exec(ctx, update, id, v.Number, v.Steps, v.Sections, v.nextStep, v.ScopeCIs, sv.scopeRelations,
+		v.Redundant, sv.fingerprint, sv.biaVersions)
+	if err != nil {
+		return fmt.Errorf("save draft %d of runbook %d: %w", v.Number, id, postgres.Translate(err))
+	}
+	if tag.RowsAffected() != 1 {
+		return orchestrator.Errorf(orchestrator.ECONFLICT, "version %d of runbook %d is no longer a draft", v.Number, id)
+	}
+	return nil
+}
+
+// touch marks the runbook as changed at now.
+func touch(ctx context.Context, q postgres.Querier, id int64, now time.Time) error {
+	if _, err := q.Exec(ctx, `UPDATE runbooks SET updated_at = $2 WHERE id = $1`, id, now); err != nil {
+		return fmt.Errorf("touch runbook %d: %w", id, err)
+	}
+	return nil
+}
+
+// biaJSON keeps nil maps out of the database.
+func biaJSON(m map[string]int) map[string]int {
+	if m == nil {
+		return map[string]int{}
+	}
+	return m
+}
