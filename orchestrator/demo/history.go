@@ -34,7 +34,8 @@ var (
 	// Higher tiers see fewer severe incidents: they are better protected.
 	priorityWeights = []int{3, 12, 45, 40}
 	// outageHours bounds how long an incident of each priority lasts.
-	outageHours = map[string][2]float64{"P1": {1, 6}, "P2": {1, 8}, "P3": {2, 24}, "P4": {4, 72}}
+	// Lower priorities are degradations that end sooner, not long outages.
+	outageHours = map[string][2]float64{"P1": {1, 6}, "P2": {1, 6}, "P3": {0.5, 4}, "P4": {0.25, 2}}
 	causeTitles = map[string]string{
 		"software": "应用故障 application error", "hardware": "硬件故障 hardware fault", "network": "网络中断 network outage",
 		"human_error": "误操作 operator error", "supplier": "供应商服务中断 supplier outage", "power": "供电异常 power failure",
@@ -84,7 +85,7 @@ func (h *history) incidents(stacks map[string][]string, keys []string) []itsm.In
 	}
 	for _, svc := range keys {
 		stack := stacks[svc]
-		for range len(stack) * 2 {
+		for range len(stack) {
 			cause := weighted(h.rng, causes, causeWeights)
 			prio := weighted(h.rng, priorities, priorityWeights)
 			ci := stack[h.rng.IntN(len(stack))]

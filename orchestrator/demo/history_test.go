@@ -12,7 +12,7 @@ import (
 func TestHistoryIsValid(t *testing.T) {
 	t.Parallel()
 	o := generate(Options{Scale: 1, Now: time.Date(2026, 11, 21, 15, 0, 0, 0, time.UTC)})
-	require.Greater(t, len(o.incidents), 500)
+	require.Greater(t, len(o.incidents), 350)
 	for _, in := range o.incidents {
 		in.Normalize(Source)
 		require.NoError(t, in.Validate(), "%+v", in)
