@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,27 +16,19 @@ import (
 func (s *Server) backupRoutes() []Route {
 	targets := resource[backup.Target, backup.TargetInput]{
 		list:   s.listBackupTargets,
-		get:    s.getBackupTarget,
+		get:    getByID(s.backup.Get),
 		create: s.backup.Create,
-		update: s.replaceBackupTarget,
-		delete: s.deleteBackupTarget,
+		update: updateByID(s.backup.Replace),
+		delete: deleteByID(s.backup.Delete),
 	}
 	return append(targets.routes(s, "/backup-targets", "id", recordReads, recordWrites),
-		// A check runs the backup tool while the client waits.
-		Route{Method: "POST", Path: "/backup-targets/:id/check", Roles: recordWrites, Timeout: backup.MaxCheckDuration, handler: s.checkBackupTarget},
-		Route{Method: "GET", Path: "/backup-targets/:id/checks", Roles: recordReads, handler: s.listBackupChecks},
+		// A check runs the backup tool now, while the client waits, and
+		// answers with its recorded result.
+		Route{Method: "POST", Path: "/backup-targets/:id/check", Roles: recordWrites, Timeout: backup.MaxCheckDuration,
+			handler: actOn(s, http.StatusOK, s.backup.CheckNow)},
+		Route{Method: "GET", Path: "/backup-targets/:id/checks", Roles: recordReads, handler: listUnder(s, s.listBackupChecks)},
 		Route{Method: "GET", Path: "/cis/:key/backup-status", Roles: recordReads, handler: s.ciBackupStatus},
 	)
-}
-
-// backupTargetID reads a target id from the path.
-func backupTargetID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id < 1 {
-		return 0, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid id",
-			Fields: []orchestrator.FieldError{{Field: "id", Message: "must be a positive whole number"}}}
-	}
-	return id, nil
 }
 
 func (s *Server) listBackupTargets(ctx context.Context, values url.Values, page orchestrator.Page) (orchestrator.List[backup.Target], error) {
@@ -50,60 +41,12 @@ func (s *Server) listBackupTargets(ctx context.Context, values url.Values, page 
 	return s.backup.List(ctx, f, page)
 }
 
-func (s *Server) getBackupTarget(ctx context.Context, idText string) (backup.Target, error) {
-	id, err := backupTargetID(idText)
-	if err != nil {
-		return backup.Target{}, err
-	}
-	return s.backup.Get(ctx, id)
-}
-
-func (s *Server) replaceBackupTarget(ctx context.Context, idText string, in backup.TargetInput) (backup.Target, error) {
-	id, err := backupTargetID(idText)
-	if err != nil {
-		return backup.Target{}, err
-	}
-	return s.backup.Replace(ctx, id, in)
-}
-
-func (s *Server) deleteBackupTarget(ctx context.Context, idText string) error {
-	id, err := backupTargetID(idText)
-	if err != nil {
-		return err
-	}
-	return s.backup.Delete(ctx, id)
-}
-
-// checkBackupTarget runs a check now and answers with its recorded result.
-func (s *Server) checkBackupTarget(c *gin.Context) {
-	id, err := backupTargetID(c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	respond[backup.Check](s, c, http.StatusOK)(s.backup.CheckNow(c.Request.Context(), id))
-}
-
 // listBackupChecks pages through a target's checks, newest first.
-func (s *Server) listBackupChecks(c *gin.Context) {
-	id, err := backupTargetID(c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	page, err := pageFrom(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	values := c.Request.URL.Query()
-	values.Del("limit")
-	values.Del("after")
+func (s *Server) listBackupChecks(ctx context.Context, id int64, values url.Values, page orchestrator.Page) (orchestrator.List[backup.Check], error) {
 	if err := newQuery(values).err(); err != nil {
-		s.writeError(c, err)
-		return
+		return orchestrator.List[backup.Check]{}, err
 	}
-	respond[orchestrator.List[backup.Check]](s, c, http.StatusOK)(s.backup.Checks(c.Request.Context(), id, page))
+	return s.backup.Checks(ctx, id, page)
 }
 
 // ciBackupStatus reports a CI's backups and the age of its newest verified

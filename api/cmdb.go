@@ -132,7 +132,7 @@ func (s *Server) exportCIs(c *gin.Context, values url.Values, w *csv.Writer) err
 			b, _ := json.Marshal(ci.Service)
 			service = string(b)
 		}
-		return w.Write(safeCSV(ci.Key, ci.Name, ci.Class, ci.Environment, ci.Site, ci.Owner, ci.Status,
+		return w.Write(orchestrator.SpreadsheetSafe(ci.Key, ci.Name, ci.Class, ci.Environment, ci.Site, ci.Owner, ci.Status,
 			strconv.FormatBool(ci.DataBearing), ci.RecoveryStrategy, ci.RecoveryEstimate.String(), string(attrs), service,
 			ci.Source, ci.ExternalID))
 	})
@@ -147,19 +147,6 @@ func (s *Server) exportRelations(c *gin.Context, values url.Values, w *csv.Write
 		return err
 	}
 	return s.cmdb.EachRelation(c.Request.Context(), f, func(r cmdb.Relation) error {
-		return w.Write(safeCSV(r.From, r.To, r.Type, r.Group, strconv.Itoa(r.MinUp), r.Source, r.ExternalID))
+		return w.Write(orchestrator.SpreadsheetSafe(r.From, r.To, r.Type, r.Group, strconv.Itoa(r.MinUp), r.Source, r.ExternalID))
 	})
-}
-
-// safeCSV prefixes cells a spreadsheet would run as formulas with a single
-// quote, so an exported file cannot execute anything when opened.
-func safeCSV(cells ...string) []string {
-	for i, c := range cells {
-		if c != "" && (c[0] == '=' || c[0] == '+' || c[0] == '-' || c[0] == '@' || c[0] == '\t' || c[0] == '\r') {
-			if _, err := strconv.ParseFloat(c, 64); err != nil {
-				cells[i] = "'" + c
-			}
-		}
-	}
-	return cells
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/url"
-	"strconv"
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/directory"
@@ -54,28 +53,7 @@ func (s *Server) directoryRoutes() []Route {
 			}
 			return d.ListSLAs(ctx, f, page)
 		},
-		get: func(ctx context.Context, id string) (directory.SLA, error) {
-			n, err := slaID(id)
-			if err != nil {
-				return directory.SLA{}, err
-			}
-			return d.GetSLA(ctx, n)
-		},
-		create: d.CreateSLA,
-		update: func(ctx context.Context, id string, in directory.SLAInput) (directory.SLA, error) {
-			n, err := slaID(id)
-			if err != nil {
-				return directory.SLA{}, err
-			}
-			return d.ReplaceSLA(ctx, n, in)
-		},
-		delete: func(ctx context.Context, id string) error {
-			n, err := slaID(id)
-			if err != nil {
-				return err
-			}
-			return d.DeleteSLA(ctx, n)
-		},
+		get: getByID(d.GetSLA), create: d.CreateSLA, update: updateByID(d.ReplaceSLA), delete: deleteByID(d.DeleteSLA),
 	}
 	var rs []Route
 	rs = append(rs, contacts.routes(s, "/contacts", "key", recordReads, recordWrites)...)
@@ -83,14 +61,4 @@ func (s *Server) directoryRoutes() []Route {
 	rs = append(rs, suppliers.routes(s, "/suppliers", "key", recordReads, recordWrites)...)
 	rs = append(rs, slas.routes(s, "/slas", "id", recordReads, recordWrites)...)
 	return rs
-}
-
-// recordID reads the numeric id of a record addressed by id.
-func slaID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id < 1 {
-		return 0, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid id",
-			Fields: []orchestrator.FieldError{{Field: "id", Message: "must be a positive whole number"}}}
-	}
-	return id, nil
 }

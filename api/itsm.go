@@ -22,31 +22,31 @@ const itsmMaxSearch = 200
 func (s *Server) itsmRoutes() []Route {
 	incidents := resource[itsm.Incident, itsm.IncidentInput]{
 		list:   s.listIncidents,
-		get:    itsmGet(s.itsm.Incident),
+		get:    getByID(s.itsm.Incident),
 		create: s.itsm.CreateIncident,
-		update: itsmUpdate(s.itsm.UpdateIncident),
-		delete: itsmDelete(s.itsm.DeleteIncident),
+		update: updateByID(s.itsm.UpdateIncident),
+		delete: deleteByID(s.itsm.DeleteIncident),
 	}
 	problems := resource[itsm.Problem, itsm.ProblemInput]{
 		list:   s.listProblems,
-		get:    itsmGet(s.itsm.Problem),
+		get:    getByID(s.itsm.Problem),
 		create: s.itsm.CreateProblem,
-		update: itsmUpdate(s.itsm.UpdateProblem),
-		delete: itsmDelete(s.itsm.DeleteProblem),
+		update: updateByID(s.itsm.UpdateProblem),
+		delete: deleteByID(s.itsm.DeleteProblem),
 	}
 	changes := resource[itsm.Change, itsm.ChangeInput]{
 		list:   s.listChanges,
-		get:    itsmGet(s.itsm.Change),
+		get:    getByID(s.itsm.Change),
 		create: s.itsm.CreateChange,
-		update: itsmUpdate(s.itsm.UpdateChange),
-		delete: itsmDelete(s.itsm.DeleteChange),
+		update: updateByID(s.itsm.UpdateChange),
+		delete: deleteByID(s.itsm.DeleteChange),
 	}
 	releases := resource[itsm.Release, itsm.ReleaseInput]{
 		list:   s.listReleases,
-		get:    itsmGet(s.itsm.Release),
+		get:    getByID(s.itsm.Release),
 		create: s.itsm.CreateRelease,
-		update: itsmUpdate(s.itsm.UpdateRelease),
-		delete: itsmDelete(s.itsm.DeleteRelease),
+		update: updateByID(s.itsm.UpdateRelease),
+		delete: deleteByID(s.itsm.DeleteRelease),
 	}
 	var rs []Route
 	rs = append(rs, incidents.routes(s, "/incidents", "id", recordReads, recordWrites)...)
@@ -131,51 +131,6 @@ func (s *Server) listReleases(ctx context.Context, q url.Values, page orchestrat
 	return s.itsm.ListReleases(ctx, f, page)
 }
 
-// itsmID reads a numeric record id from the path.
-func itsmID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id < 1 {
-		return 0, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid id",
-			Fields: []orchestrator.FieldError{{Field: "id", Message: "must be a positive whole number"}}}
-	}
-	return id, nil
-}
-
-// itsmGet adapts a get-by-numeric-id method to resource.get.
-func itsmGet[T any](get func(context.Context, int64) (T, error)) func(context.Context, string) (T, error) {
-	return func(ctx context.Context, s string) (T, error) {
-		id, err := itsmID(s)
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		return get(ctx, id)
-	}
-}
-
-// itsmUpdate adapts an update-by-numeric-id method to resource.update.
-func itsmUpdate[T, In any](update func(context.Context, int64, In) (T, error)) func(context.Context, string, In) (T, error) {
-	return func(ctx context.Context, s string, in In) (T, error) {
-		id, err := itsmID(s)
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		return update(ctx, id, in)
-	}
-}
-
-// itsmDelete adapts a delete-by-numeric-id method to resource.delete.
-func itsmDelete(del func(context.Context, int64) error) func(context.Context, string) error {
-	return func(ctx context.Context, s string) error {
-		id, err := itsmID(s)
-		if err != nil {
-			return err
-		}
-		return del(ctx, id)
-	}
-}
-
 // The CSV exports have the import's columns, so an exported file imports
 // back unchanged.
 var (
@@ -194,7 +149,7 @@ func (s *Server) exportIncidents(c *gin.Context, values url.Values, w *csv.Write
 		if i.ProblemID != nil {
 			problem = strconv.FormatInt(*i.ProblemID, 10)
 		}
-		return w.Write(safeCSV(i.Source, i.ExternalID, i.Title, i.Description, i.Priority, strconv.FormatBool(i.Major),
+		return w.Write(orchestrator.SpreadsheetSafe(i.Source, i.ExternalID, i.Title, i.Description, i.Priority, strconv.FormatBool(i.Major),
 			i.Cause, strings.Join(i.AffectedCIs, "; "), strings.Join(i.AffectedServices, "; "), csvTime(&i.OpenedAt),
 			csvTime(i.RestoredAt), csvTime(i.ClosedAt), problem, strconv.FormatBool(i.ContinuityInvoked)))
 	})
@@ -205,7 +160,7 @@ func (s *Server) exportChanges(c *gin.Context, values url.Values, w *csv.Writer)
 		return err
 	}
 	return eachListed(c.Request.Context(), values, s.listChanges, func(ch itsm.Change) error {
-		return w.Write(safeCSV(ch.Source, ch.ExternalID, ch.Title, ch.Type, ch.Risk, strconv.FormatBool(ch.Major), ch.Status,
+		return w.Write(orchestrator.SpreadsheetSafe(ch.Source, ch.ExternalID, ch.Title, ch.Type, ch.Risk, strconv.FormatBool(ch.Major), ch.Status,
 			strings.Join(ch.AffectedCIs, "; "), csvTime(ch.PlannedStart), csvTime(ch.PlannedEnd), csvTime(ch.ActualStart),
 			csvTime(ch.ActualEnd)))
 	})

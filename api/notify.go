@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/notify"
@@ -16,14 +13,17 @@ import (
 func (s *Server) notifyRoutes() []Route {
 	channels := resource[notify.Channel, channelRequest]{
 		list:   s.listChannels,
-		get:    s.getChannel,
+		get:    getByID(s.notify.Get),
 		create: s.createChannel,
-		delete: s.deleteChannel,
+		patch:  updateByID(s.updateChannel),
+		delete: deleteByID(s.notify.Delete),
 	}
 	return append(channels.routes(s, "/notification-channels", "id", recordReads, recordWrites),
-		Route{Method: "PATCH", Path: "/notification-channels/:id", Roles: recordWrites, handler: s.updateChannel},
-		Route{Method: "GET", Path: "/notification-channels/:id/deliveries", Roles: recordReads, handler: s.listDeliveries},
-		Route{Method: "POST", Path: "/notification-channels/:id/test", Roles: recordWrites, handler: s.testChannel},
+		Route{Method: "GET", Path: "/notification-channels/:id/deliveries", Roles: recordReads, handler: listUnder(s, s.listDeliveries)},
+		// A test notification is queued; a replica's deliverer sends it at
+		// its next poll, so the answer is 202 with the pending delivery.
+		Route{Method: "POST", Path: "/notification-channels/:id/test", Roles: recordWrites,
+			handler: actOn(s, http.StatusAccepted, s.notify.SendTest)},
 	)
 }
 
@@ -38,16 +38,6 @@ type channelRequest struct {
 	SecretFile *string         `json:"secret_file"`
 	Enabled    *bool           `json:"enabled"`
 	Secret     json.RawMessage `json:"secret"`
-}
-
-// channelID reads a channel id from the path.
-func channelID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id < 1 {
-		return 0, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid id",
-			Fields: []orchestrator.FieldError{{Field: "id", Message: "must be a positive whole number"}}}
-	}
-	return id, nil
 }
 
 func (r channelRequest) input() (notify.ChannelInput, error) {
@@ -73,14 +63,6 @@ func (s *Server) listChannels(ctx context.Context, values url.Values, page orche
 	return s.notify.List(ctx, f, page)
 }
 
-func (s *Server) getChannel(ctx context.Context, idText string) (notify.Channel, error) {
-	id, err := channelID(idText)
-	if err != nil {
-		return notify.Channel{}, err
-	}
-	return s.notify.Get(ctx, id)
-}
-
 func (s *Server) createChannel(ctx context.Context, req channelRequest) (notify.Channel, error) {
 	in, err := req.input()
 	if err != nil {
@@ -89,66 +71,21 @@ func (s *Server) createChannel(ctx context.Context, req channelRequest) (notify.
 	return s.notify.Create(ctx, in)
 }
 
-func (s *Server) deleteChannel(ctx context.Context, idText string) error {
-	id, err := channelID(idText)
-	if err != nil {
-		return err
-	}
-	return s.notify.Delete(ctx, id)
-}
-
 // updateChannel changes only the fields the body names.
-func (s *Server) updateChannel(c *gin.Context) {
-	id, err := channelID(c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	var req channelRequest
-	if err := decodeJSON(c, &req); err != nil {
-		s.writeError(c, err)
-		return
-	}
+func (s *Server) updateChannel(ctx context.Context, id int64, req channelRequest) (notify.Channel, error) {
 	in, err := req.input()
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return notify.Channel{}, err
 	}
-	respond[notify.Channel](s, c, http.StatusOK)(s.notify.Update(c.Request.Context(), id, in))
+	return s.notify.Update(ctx, id, in)
 }
 
 // listDeliveries pages through a channel's deliveries, newest first.
-func (s *Server) listDeliveries(c *gin.Context) {
-	id, err := channelID(c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	page, err := pageFrom(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	values := c.Request.URL.Query()
-	values.Del("limit")
-	values.Del("after")
+func (s *Server) listDeliveries(ctx context.Context, id int64, values url.Values, page orchestrator.Page) (orchestrator.List[notify.Delivery], error) {
 	q := newQuery(values)
 	f := notify.DeliveryFilter{Status: notify.DeliveryStatus(q.oneOf("status", enumStrings(notify.DeliveryStatuses)...))}
 	if err := q.err(); err != nil {
-		s.writeError(c, err)
-		return
+		return orchestrator.List[notify.Delivery]{}, err
 	}
-	respond[orchestrator.List[notify.Delivery]](s, c, http.StatusOK)(s.notify.Deliveries(c.Request.Context(), id, f, page))
-}
-
-// testChannel queues a test notification for one channel; a replica's
-// deliverer sends it at its next poll, so the answer is 202 with the
-// pending delivery.
-func (s *Server) testChannel(c *gin.Context) {
-	id, err := channelID(c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	respond[notify.Delivery](s, c, http.StatusAccepted)(s.notify.SendTest(c.Request.Context(), id))
+	return s.notify.Deliveries(ctx, id, f, page)
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
@@ -15,14 +12,16 @@ import (
 func (s *Server) scheduleRoutes() []Route {
 	schedules := resource[scheduler.Schedule, scheduleRequest]{
 		list:   s.listSchedules,
-		get:    s.getSchedule,
+		get:    getByID(s.schedules.Get),
 		create: s.createSchedule,
-		delete: s.deleteSchedule,
+		patch:  updateByID(s.updateSchedule),
+		delete: deleteByID(s.schedules.Delete),
 	}
 	return append(schedules.routes(s, "/schedules", "id", recordReads, recordWrites),
-		Route{Method: "PATCH", Path: "/schedules/:id", Roles: recordWrites, handler: s.updateSchedule},
-		Route{Method: "GET", Path: "/schedules/:id/runs", Roles: recordReads, handler: s.listScheduleRuns},
-		Route{Method: "POST", Path: "/schedules/:id/run", Roles: recordWrites, handler: s.fireSchedule},
+		Route{Method: "GET", Path: "/schedules/:id/runs", Roles: recordReads, handler: listUnder(s, s.listScheduleRuns)},
+		// Firing queues a run now; a replica's scheduler picks it up at its
+		// next poll, so the answer is 202 with the pending run.
+		Route{Method: "POST", Path: "/schedules/:id/run", Roles: recordWrites, handler: actOn(s, http.StatusAccepted, s.schedules.FireNow)},
 	)
 }
 
@@ -63,16 +62,6 @@ func (r scheduleRequest) input() (scheduler.Input, error) {
 	return in, v.Err()
 }
 
-// scheduleID reads a schedule id from the path.
-func scheduleID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id < 1 {
-		return 0, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid id",
-			Fields: []orchestrator.FieldError{{Field: "id", Message: "must be a positive whole number"}}}
-	}
-	return id, nil
-}
-
 func (s *Server) listSchedules(ctx context.Context, values url.Values, page orchestrator.Page) (orchestrator.List[scheduler.Schedule], error) {
 	q := newQuery(values)
 	f := scheduler.Filter{Kind: scheduler.Kind(q.oneOf("kind", enumStrings(scheduler.Kinds)...)), Target: q.str("target"), Enabled: q.boolean("enabled")}
@@ -91,14 +80,6 @@ func enumStrings[T ~string](values []T) []string {
 	return out
 }
 
-func (s *Server) getSchedule(ctx context.Context, idText string) (scheduler.Schedule, error) {
-	id, err := scheduleID(idText)
-	if err != nil {
-		return scheduler.Schedule{}, err
-	}
-	return s.schedules.Get(ctx, id)
-}
-
 func (s *Server) createSchedule(ctx context.Context, req scheduleRequest) (scheduler.Schedule, error) {
 	in, err := req.input()
 	if err != nil {
@@ -107,65 +88,21 @@ func (s *Server) createSchedule(ctx context.Context, req scheduleRequest) (sched
 	return s.schedules.Create(ctx, in)
 }
 
-func (s *Server) deleteSchedule(ctx context.Context, idText string) error {
-	id, err := scheduleID(idText)
-	if err != nil {
-		return err
-	}
-	return s.schedules.Delete(ctx, id)
-}
-
 // updateSchedule changes only the fields the body names.
-func (s *Server) updateSchedule(c *gin.Context) {
-	id, err := scheduleID(c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	var req scheduleRequest
-	if err := decodeJSON(c, &req); err != nil {
-		s.writeError(c, err)
-		return
-	}
+func (s *Server) updateSchedule(ctx context.Context, id int64, req scheduleRequest) (scheduler.Schedule, error) {
 	in, err := req.input()
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return scheduler.Schedule{}, err
 	}
-	respond[scheduler.Schedule](s, c, http.StatusOK)(s.schedules.Update(c.Request.Context(), id, in))
+	return s.schedules.Update(ctx, id, in)
 }
 
 // listScheduleRuns pages through a schedule's run history, latest first.
-func (s *Server) listScheduleRuns(c *gin.Context) {
-	id, err := scheduleID(c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	page, err := pageFrom(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	values := c.Request.URL.Query()
-	values.Del("limit")
-	values.Del("after")
+func (s *Server) listScheduleRuns(ctx context.Context, id int64, values url.Values, page orchestrator.Page) (orchestrator.List[scheduler.Run], error) {
 	q := newQuery(values)
 	f := scheduler.RunFilter{Status: scheduler.Status(q.oneOf("status", enumStrings(scheduler.Statuses)...))}
 	if err := q.err(); err != nil {
-		s.writeError(c, err)
-		return
+		return orchestrator.List[scheduler.Run]{}, err
 	}
-	respond[orchestrator.List[scheduler.Run]](s, c, http.StatusOK)(s.schedules.Runs(c.Request.Context(), id, f, page))
-}
-
-// fireSchedule queues a run now; a replica's scheduler picks it up at its
-// next poll, so the answer is 202 with the pending run.
-func (s *Server) fireSchedule(c *gin.Context) {
-	id, err := scheduleID(c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	respond[scheduler.Run](s, c, http.StatusAccepted)(s.schedules.FireNow(c.Request.Context(), id))
+	return s.schedules.Runs(ctx, id, f, page)
 }

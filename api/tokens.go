@@ -54,7 +54,7 @@ func (s *Server) listTokens(c *gin.Context) {
 }
 
 func (s *Server) revokeToken(c *gin.Context) {
-	id, err := idParam(c, "id")
+	id, err := recordID(c.Param("id"))
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -64,16 +64,6 @@ func (s *Server) revokeToken(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
-}
-
-// idParam reads a numeric path parameter.
-func idParam(c *gin.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id < 1 {
-		return 0, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid " + name,
-			Fields: []orchestrator.FieldError{{Field: name, Message: "must be a positive whole number"}}}
-	}
-	return id, nil
 }
 
 // boolQuery reads an optional true/false query parameter.

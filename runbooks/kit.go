@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/bcdr/bcdr/orchestrator"
 )
 
 // ManifestName is the kit's manifest file.
@@ -168,7 +170,7 @@ func (s *Service) cmdbSnapshot(ctx context.Context, keys []string) ([]byte, erro
 		}
 		rec[7] = fmt.Sprint(data)
 		rec[9] = durationOf(estimate)
-		if err := out.Write(inertCSV(rec[:])); err != nil {
+		if err := out.Write(orchestrator.SpreadsheetSafe(rec[:]...)); err != nil {
 			return nil, err
 		}
 	}
@@ -177,17 +179,6 @@ func (s *Service) cmdbSnapshot(ctx context.Context, keys []string) ([]byte, erro
 	}
 	out.Flush()
 	return buf.Bytes(), out.Error()
-}
-
-// inertCSV prefixes cells a spreadsheet would run as a formula with a
-// single quote.
-func inertCSV(cells []string) []string {
-	for i, c := range cells {
-		if c != "" && (c[0] == '=' || c[0] == '+' || c[0] == '-' || c[0] == '@' || c[0] == '\t' || c[0] == '\r') {
-			cells[i] = "'" + c
-		}
-	}
-	return cells
 }
 
 // DirSink writes kit files under a directory through os.Root, so no name

@@ -56,7 +56,7 @@ func (s *Service) directoryFiles(ctx context.Context) ([]kitFile, error) {
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"key", "name", "role", "organisation", "phone", "email", "chat", "deputies", "notes"})
 	for _, c := range contacts {
-		_ = w.Write(inertCSV([]string{c.Key, c.Name, c.Role, c.Organisation, c.Phone, c.Email, c.Chat, strings.Join(c.Deputies, ";"), c.Notes}))
+		_ = w.Write(orchestrator.SpreadsheetSafe(c.Key, c.Name, c.Role, c.Organisation, c.Phone, c.Email, c.Chat, strings.Join(c.Deputies, ";"), c.Notes))
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

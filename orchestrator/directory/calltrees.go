@@ -147,14 +147,7 @@ func (s *Service) GetCallTree(ctx context.Context, key string) (CallTree, error)
 	if !keyPattern.MatchString(key) {
 		return CallTree{}, notFound("call tree", key)
 	}
-	t, err := getCallTree(ctx, s.pool, ` WHERE t.key = $1`, key)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return CallTree{}, notFound("call tree", key)
-	}
-	if err != nil {
-		return CallTree{}, fmt.Errorf("get call tree %s: %w", key, err)
-	}
-	return t, nil
+	return getRecord(ctx, s.pool, scanCallTree, "call tree "+key, notFound("call tree", key), callTreeSelect+` WHERE t.key = $1`, key)
 }
 
 // CallTreeForService returns the call tree of a business service as a
@@ -182,66 +175,37 @@ func (s *Service) ListCallTrees(ctx context.Context, f CallTreeFilter, page orch
 		return orchestrator.List[CallTree]{}, err
 	}
 	const where = ` WHERE ($1 = '' OR s.key = $1) AND ($2 = '' OR t.key > $2) ORDER BY t.key LIMIT $3`
-	rows, err := s.pool.Query(ctx, callTreeSelect+where, f.Service, page.After, page.Limit+1)
-	if err != nil {
-		return orchestrator.List[CallTree]{}, fmt.Errorf("list call trees: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, scanCallTree)
-	if err != nil {
-		return orchestrator.List[CallTree]{}, fmt.Errorf("list call trees: %w", err)
-	}
-	return orchestrator.Paginate(items, page.Limit, func(t CallTree) string { return t.Key }), nil
+	return listRecords(ctx, s.pool, scanCallTree, "call trees", page.Limit, func(t CallTree) string { return t.Key },
+		callTreeSelect+where, f.Service, page.After, page.Limit+1)
 }
 
 // CreateCallTree adds a call tree; its service and contacts must exist.
 func (s *Service) CreateCallTree(ctx context.Context, in CallTreeInput) (CallTree, error) {
-	in.Normalize(DefaultSource)
-	if err := in.Validate(); err != nil {
-		return CallTree{}, err
-	}
-	var out CallTree
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		const insert = `INSERT INTO call_trees (key, name, service_id, runbook, source, external_id)
-			VALUES ($1, $2, $3, nullif($4, ''), $5, $6) RETURNING id`
-		return s.saveCallTree(ctx, tx, "create", in, &out, func(service *int64) (int64, error) {
-			var id int64
-			err := tx.QueryRow(ctx, insert, in.Key, in.Name, service, in.Runbook, in.Source, in.ExternalID).Scan(&id)
-			return id, err
+	const insert = `INSERT INTO call_trees (key, name, service_id, runbook, source, external_id)
+		VALUES ($1, $2, $3, nullif($4, ''), $5, $6) RETURNING id`
+	return saveInTx(ctx, s.pool, &in, func(tx pgx.Tx, out *CallTree) error {
+		return s.saveCallTree(ctx, tx, "create", in, out, func(service *int64) (int64, error) {
+			return scanID(tx.QueryRow(ctx, insert, in.Key, in.Name, service, in.Runbook, in.Source, in.ExternalID), nil)
 		})
 	})
-	return out, err
 }
 
 // ReplaceCallTree overwrites the call tree with key, levels included; the
 // body may repeat the key but not change it.
 func (s *Service) ReplaceCallTree(ctx context.Context, key string, in CallTreeInput) (CallTree, error) {
-	trim(&in.Key)
-	if in.Key == "" {
-		in.Key = key
-	}
-	if in.Key != key {
-		return CallTree{}, mismatchedKey("call tree", key)
-	}
-	keep := keepIdentity(in.Source, in.ExternalID)
-	in.Normalize(DefaultSource)
-	if err := in.Validate(); err != nil {
+	if err := pathKey(&in.Key, key, "call tree"); err != nil {
 		return CallTree{}, err
 	}
-	var out CallTree
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		const update = `UPDATE call_trees SET name = $2, service_id = $3, runbook = nullif($4, ''),
-			source = CASE WHEN $5 THEN source ELSE $6 END, external_id = CASE WHEN $5 THEN external_id ELSE $7 END,
-			updated_at = now() WHERE key = $1 RETURNING id`
-		return s.saveCallTree(ctx, tx, "update", in, &out, func(service *int64) (int64, error) {
-			var id int64
-			err := tx.QueryRow(ctx, update, key, in.Name, service, in.Runbook, keep, in.Source, in.ExternalID).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return 0, notFound("call tree", key)
-			}
-			return id, err
+	keep := keepIdentity(in.Source, in.ExternalID)
+	const update = `UPDATE call_trees SET name = $2, service_id = $3, runbook = nullif($4, ''),
+		source = CASE WHEN $5 THEN source ELSE $6 END, external_id = CASE WHEN $5 THEN external_id ELSE $7 END,
+		updated_at = now() WHERE key = $1 RETURNING id`
+	return saveInTx(ctx, s.pool, &in, func(tx pgx.Tx, out *CallTree) error {
+		return s.saveCallTree(ctx, tx, "update", in, out, func(service *int64) (int64, error) {
+			return scanID(tx.QueryRow(ctx, update, key, in.Name, service, in.Runbook, keep, in.Source, in.ExternalID),
+				notFound("call tree", key))
 		})
 	})
-	return out, err
 }
 
 // saveCallTree resolves the service and contacts, writes the call tree row
@@ -271,9 +235,6 @@ func (s *Service) saveCallTree(ctx context.Context, tx pgx.Tx, action string, in
 		return err
 	}
 	id, err := write(service)
-	if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
-		return err
-	}
 	if err != nil {
 		return conflict(err, "call tree", map[string]orchestrator.FieldError{
 			"call_trees_key_key":                taken("key", in.Key),
@@ -327,14 +288,6 @@ func (s *Service) DeleteCallTree(ctx context.Context, key string) error {
 	if !keyPattern.MatchString(key) {
 		return notFound("call tree", key)
 	}
-	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM call_trees WHERE key = $1`, key)
-		if err != nil {
-			return fmt.Errorf("delete call tree %s: %w", key, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound("call tree", key)
-		}
-		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "call-trees", ResourceID: key, Summary: "deleted"})
-	})
+	const del = `DELETE FROM call_trees WHERE key = $1`
+	return s.deleteRecord(ctx, "call tree "+key, notFound("call tree", key), del, key, "call-trees", key)
 }

@@ -106,18 +106,8 @@ func getContact(ctx context.Context, q postgres.Querier, key string) (Contact, e
 	if !keyPattern.MatchString(key) {
 		return Contact{}, notFound("contact", key)
 	}
-	rows, err := q.Query(ctx, contactSelect+` WHERE c.key = $1`, key)
-	if err != nil {
-		return Contact{}, fmt.Errorf("get contact %s: %w", key, err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Contact])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Contact{}, notFound("contact", key)
-	}
-	if err != nil {
-		return Contact{}, fmt.Errorf("get contact %s: %w", key, err)
-	}
-	return c, nil
+	return getRecord(ctx, q, pgx.RowToStructByPos[Contact], "contact "+key, notFound("contact", key),
+		contactSelect+` WHERE c.key = $1`, key)
 }
 
 // GetContact returns the contact with key.
@@ -159,70 +149,40 @@ func (s *Service) ListContacts(ctx context.Context, f ContactFilter, page orches
 	const where = ` WHERE ($1 = '' OR strpos(lower(c.key), lower($1)) > 0 OR strpos(lower(c.name), lower($1)) > 0)
 		AND ($2 = '' OR lower(c.role) = lower($2)) AND ($3 = '' OR lower(c.organisation) = lower($3))
 		AND ($4 = '' OR c.key > $4) ORDER BY c.key LIMIT $5`
-	rows, err := s.pool.Query(ctx, contactSelect+where, f.Query, f.Role, f.Organisation, page.After, page.Limit+1)
-	if err != nil {
-		return orchestrator.List[Contact]{}, fmt.Errorf("list contacts: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Contact])
-	if err != nil {
-		return orchestrator.List[Contact]{}, fmt.Errorf("list contacts: %w", err)
-	}
-	return orchestrator.Paginate(items, page.Limit, func(c Contact) string { return c.Key }), nil
+	return listRecords(ctx, s.pool, pgx.RowToStructByPos[Contact], "contacts", page.Limit, func(c Contact) string { return c.Key },
+		contactSelect+where, f.Query, f.Role, f.Organisation, page.After, page.Limit+1)
 }
 
 // CreateContact adds a contact; its deputies must exist.
 func (s *Service) CreateContact(ctx context.Context, in ContactInput) (Contact, error) {
-	in.Normalize(DefaultSource)
-	if err := in.Validate(); err != nil {
-		return Contact{}, err
-	}
-	var out Contact
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		const insert = `INSERT INTO contacts (key, name, role, organisation, phone, email, chat, notes, source, external_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
-		return s.saveContact(ctx, tx, "create", in, &out, func() (int64, error) {
-			var id int64
-			err := tx.QueryRow(ctx, insert, in.Key, in.Name, in.Role, in.Organisation, in.Phone, in.Email, in.Chat,
-				in.Notes, in.Source, in.ExternalID).Scan(&id)
-			return id, err
+	const insert = `INSERT INTO contacts (key, name, role, organisation, phone, email, chat, notes, source, external_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
+	return saveInTx(ctx, s.pool, &in, func(tx pgx.Tx, out *Contact) error {
+		return s.saveContact(ctx, tx, "create", in, out, func() (int64, error) {
+			return scanID(tx.QueryRow(ctx, insert, in.Key, in.Name, in.Role, in.Organisation, in.Phone, in.Email, in.Chat,
+				in.Notes, in.Source, in.ExternalID), nil)
 		})
 	})
-	return out, err
 }
 
 // ReplaceContact overwrites the contact with key; the body may repeat the
 // key but not change it. Without source and external_id the contact keeps
 // its import identity.
 func (s *Service) ReplaceContact(ctx context.Context, key string, in ContactInput) (Contact, error) {
-	trim(&in.Key)
-	if in.Key == "" {
-		in.Key = key
-	}
-	if in.Key != key {
-		return Contact{}, mismatchedKey("contact", key)
-	}
-	keep := keepIdentity(in.Source, in.ExternalID)
-	in.Normalize(DefaultSource)
-	if err := in.Validate(); err != nil {
+	if err := pathKey(&in.Key, key, "contact"); err != nil {
 		return Contact{}, err
 	}
-	var out Contact
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		const update = `UPDATE contacts SET name = $2, role = $3, organisation = $4, phone = $5, email = $6, chat = $7,
-			notes = $8, source = CASE WHEN $9 THEN source ELSE $10 END,
-			external_id = CASE WHEN $9 THEN external_id ELSE $11 END, updated_at = now()
-			WHERE key = $1 RETURNING id`
-		return s.saveContact(ctx, tx, "update", in, &out, func() (int64, error) {
-			var id int64
-			err := tx.QueryRow(ctx, update, key, in.Name, in.Role, in.Organisation, in.Phone, in.Email, in.Chat,
-				in.Notes, keep, in.Source, in.ExternalID).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return 0, notFound("contact", key)
-			}
-			return id, err
+	keep := keepIdentity(in.Source, in.ExternalID)
+	const update = `UPDATE contacts SET name = $2, role = $3, organisation = $4, phone = $5, email = $6, chat = $7,
+		notes = $8, source = CASE WHEN $9 THEN source ELSE $10 END,
+		external_id = CASE WHEN $9 THEN external_id ELSE $11 END, updated_at = now()
+		WHERE key = $1 RETURNING id`
+	return saveInTx(ctx, s.pool, &in, func(tx pgx.Tx, out *Contact) error {
+		return s.saveContact(ctx, tx, "update", in, out, func() (int64, error) {
+			return scanID(tx.QueryRow(ctx, update, key, in.Name, in.Role, in.Organisation, in.Phone, in.Email, in.Chat,
+				in.Notes, keep, in.Source, in.ExternalID), notFound("contact", key))
 		})
 	})
-	return out, err
 }
 
 // saveContact resolves the deputies, writes the contact row with write,
@@ -237,9 +197,6 @@ func (s *Service) saveContact(ctx context.Context, tx pgx.Tx, action string, in 
 		return err
 	}
 	id, err := write()
-	if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
-		return err
-	}
 	if err != nil {
 		return conflict(err, "contact", map[string]orchestrator.FieldError{
 			"contacts_key_key":                taken("key", in.Key),

@@ -142,9 +142,13 @@ func replaceList(ctx context.Context, tx pgx.Tx, table, owner, ref string, id in
 }
 
 // conflict turns a unique violation into a conflict naming the field at
-// fault; fields maps constraint names to field errors. Other errors are
-// translated and wrapped with what.
+// fault; fields maps constraint names to field errors. A not_found (the
+// record to replace is gone) passes unchanged; other errors are translated
+// and wrapped with what.
 func conflict(err error, what string, fields map[string]orchestrator.FieldError) error {
+	if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
+		return err
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		if f, ok := fields[pgErr.ConstraintName]; ok {

@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -164,18 +163,12 @@ func scanSLA(row pgx.CollectableRow) (SLA, error) {
 }
 
 func getSLA(ctx context.Context, q postgres.Querier, id int64) (SLA, error) {
-	rows, err := q.Query(ctx, slaSelect+` WHERE l.id = $1`, id)
-	if err != nil {
-		return SLA{}, fmt.Errorf("get SLA %d: %w", id, err)
-	}
-	l, err := pgx.CollectExactlyOneRow(rows, scanSLA)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return SLA{}, orchestrator.Errorf(orchestrator.ENOTFOUND, "SLA %d not found", id)
-	}
-	if err != nil {
-		return SLA{}, fmt.Errorf("get SLA %d: %w", id, err)
-	}
-	return l, nil
+	return getRecord(ctx, q, scanSLA, fmt.Sprintf("SLA %d", id), slaNotFound(id), slaSelect+` WHERE l.id = $1`, id)
+}
+
+// slaNotFound is the error for an SLA id that does not exist.
+func slaNotFound(id int64) error {
+	return orchestrator.Errorf(orchestrator.ENOTFOUND, "SLA %d not found", id)
 }
 
 // GetSLA returns the SLA with id.
@@ -200,60 +193,35 @@ func (s *Service) ListSLAs(ctx context.Context, f SLAFilter, page orchestrator.P
 		return orchestrator.List[SLA]{}, err
 	}
 	const where = ` WHERE ($1 = '' OR ci.key = $1) AND ($2 = '' OR l.period = $2) AND l.id > $3 ORDER BY l.id LIMIT $4`
-	rows, err := s.pool.Query(ctx, slaSelect+where, f.Service, f.Period, after, page.Limit+1)
-	if err != nil {
-		return orchestrator.List[SLA]{}, fmt.Errorf("list SLAs: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, scanSLA)
-	if err != nil {
-		return orchestrator.List[SLA]{}, fmt.Errorf("list SLAs: %w", err)
-	}
-	return orchestrator.Paginate(items, page.Limit, func(l SLA) string { return strconv.FormatInt(l.ID, 10) }), nil
+	return listRecords(ctx, s.pool, scanSLA, "SLAs", page.Limit, func(l SLA) string { return strconv.FormatInt(l.ID, 10) },
+		slaSelect+where, f.Service, f.Period, after, page.Limit+1)
 }
 
 // CreateSLA adds an SLA to a business service.
 func (s *Service) CreateSLA(ctx context.Context, in SLAInput) (SLA, error) {
-	in.Normalize(DefaultSource)
-	if err := in.Validate(); err != nil {
-		return SLA{}, err
-	}
-	var out SLA
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		const insert = `INSERT INTO slas (service_id, name, period, availability_target, measured_in, valid_from, valid_to,
-			source, external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
-		return saveSLA(ctx, tx, "create", in, &out, func(service int64) (int64, error) {
-			var id int64
-			err := tx.QueryRow(ctx, insert, service, in.Name, in.Period, in.AvailabilityTarget, in.MeasuredIn,
-				in.ValidFrom.Time(), sqlDate(in.ValidTo), in.Source, in.ExternalID).Scan(&id)
-			return id, err
+	const insert = `INSERT INTO slas (service_id, name, period, availability_target, measured_in, valid_from, valid_to,
+		source, external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+	return saveInTx(ctx, s.pool, &in, func(tx pgx.Tx, out *SLA) error {
+		return saveSLA(ctx, tx, "create", in, out, func(service int64) (int64, error) {
+			return scanID(tx.QueryRow(ctx, insert, service, in.Name, in.Period, in.AvailabilityTarget, in.MeasuredIn,
+				in.ValidFrom.Time(), sqlDate(in.ValidTo), in.Source, in.ExternalID), nil)
 		})
 	})
-	return out, err
 }
 
 // ReplaceSLA overwrites the SLA with id, targets included. Without source
 // and external_id the SLA keeps its import identity.
 func (s *Service) ReplaceSLA(ctx context.Context, id int64, in SLAInput) (SLA, error) {
 	keep := keepIdentity(in.Source, in.ExternalID)
-	in.Normalize(DefaultSource)
-	if err := in.Validate(); err != nil {
-		return SLA{}, err
-	}
-	var out SLA
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		const update = `UPDATE slas SET service_id = $2, name = $3, period = $4, availability_target = $5,
-			measured_in = $6, valid_from = $7, valid_to = $8, source = CASE WHEN $9 THEN source ELSE $10 END,
-			external_id = CASE WHEN $9 THEN external_id ELSE $11 END, updated_at = now() WHERE id = $1 RETURNING id`
-		return saveSLA(ctx, tx, "update", in, &out, func(service int64) (int64, error) {
-			err := tx.QueryRow(ctx, update, id, service, in.Name, in.Period, in.AvailabilityTarget, in.MeasuredIn,
-				in.ValidFrom.Time(), sqlDate(in.ValidTo), keep, in.Source, in.ExternalID).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return 0, orchestrator.Errorf(orchestrator.ENOTFOUND, "SLA %d not found", id)
-			}
-			return id, err
+	const update = `UPDATE slas SET service_id = $2, name = $3, period = $4, availability_target = $5,
+		measured_in = $6, valid_from = $7, valid_to = $8, source = CASE WHEN $9 THEN source ELSE $10 END,
+		external_id = CASE WHEN $9 THEN external_id ELSE $11 END, updated_at = now() WHERE id = $1 RETURNING id`
+	return saveInTx(ctx, s.pool, &in, func(tx pgx.Tx, out *SLA) error {
+		return saveSLA(ctx, tx, "update", in, out, func(service int64) (int64, error) {
+			return scanID(tx.QueryRow(ctx, update, id, service, in.Name, in.Period, in.AvailabilityTarget, in.MeasuredIn,
+				in.ValidFrom.Time(), sqlDate(in.ValidTo), keep, in.Source, in.ExternalID), slaNotFound(id))
 		})
 	})
-	return out, err
 }
 
 // saveSLA resolves the service, writes the SLA row with write, replaces
@@ -268,9 +236,6 @@ func saveSLA(ctx context.Context, tx pgx.Tx, action string, in SLAInput, out *SL
 		return err
 	}
 	id, err := write(services[in.Service])
-	if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
-		return err
-	}
 	if err != nil {
 		return conflict(err, "SLA", map[string]orchestrator.FieldError{
 			"slas_source_external_id_key": taken("external_id", in.ExternalID),
@@ -300,14 +265,6 @@ func saveSLA(ctx context.Context, tx pgx.Tx, action string, in SLAInput, out *SL
 
 // DeleteSLA removes an SLA.
 func (s *Service) DeleteSLA(ctx context.Context, id int64) error {
-	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM slas WHERE id = $1`, id)
-		if err != nil {
-			return fmt.Errorf("delete SLA %d: %w", id, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return orchestrator.Errorf(orchestrator.ENOTFOUND, "SLA %d not found", id)
-		}
-		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "slas", ResourceID: strconv.FormatInt(id, 10), Summary: "deleted"})
-	})
+	const del = `DELETE FROM slas WHERE id = $1`
+	return s.deleteRecord(ctx, fmt.Sprintf("SLA %d", id), slaNotFound(id), del, id, "slas", strconv.FormatInt(id, 10))
 }

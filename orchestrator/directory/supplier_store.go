@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -89,18 +88,8 @@ func (s *Service) getSupplier(ctx context.Context, q postgres.Querier, key strin
 	if !keyPattern.MatchString(key) {
 		return Supplier{}, notFound("supplier", key)
 	}
-	rows, err := q.Query(ctx, supplierSelect+` WHERE key = $2`, s.today().Time(), key)
-	if err != nil {
-		return Supplier{}, fmt.Errorf("get supplier %s: %w", key, err)
-	}
-	sup, err := pgx.CollectExactlyOneRow(rows, scanSupplier)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Supplier{}, notFound("supplier", key)
-	}
-	if err != nil {
-		return Supplier{}, fmt.Errorf("get supplier %s: %w", key, err)
-	}
-	return sup, nil
+	return getRecord(ctx, q, scanSupplier, "supplier "+key, notFound("supplier", key),
+		supplierSelect+` WHERE key = $2`, s.today().Time(), key)
 }
 
 // GetSupplier returns the supplier with key.
@@ -116,64 +105,34 @@ func (s *Service) ListSuppliers(ctx context.Context, f SupplierFilter, page orch
 	const where = ` WHERE ($2 = '' OR strpos(lower(key), lower($2)) > 0 OR strpos(lower(name), lower($2)) > 0)
 		AND ($3 = '' OR $3 = ANY(services)) AND ($4::boolean IS NULL OR expiring = $4)
 		AND ($5 = '' OR key > $5) ORDER BY key LIMIT $6`
-	rows, err := s.pool.Query(ctx, supplierSelect+where, s.today().Time(), f.Query, f.Service, f.Expiring, page.After, page.Limit+1)
-	if err != nil {
-		return orchestrator.List[Supplier]{}, fmt.Errorf("list suppliers: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, scanSupplier)
-	if err != nil {
-		return orchestrator.List[Supplier]{}, fmt.Errorf("list suppliers: %w", err)
-	}
-	return orchestrator.Paginate(items, page.Limit, func(s Supplier) string { return s.Key }), nil
+	return listRecords(ctx, s.pool, scanSupplier, "suppliers", page.Limit, func(s Supplier) string { return s.Key },
+		supplierSelect+where, s.today().Time(), f.Query, f.Service, f.Expiring, page.After, page.Limit+1)
 }
 
 // CreateSupplier adds a supplier; its contacts and services must exist.
 func (s *Service) CreateSupplier(ctx context.Context, in SupplierInput) (Supplier, error) {
-	in.Normalize(DefaultSource)
-	if err := in.Validate(); err != nil {
-		return Supplier{}, err
-	}
-	var out Supplier
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		const insert = `INSERT INTO suppliers (key, name, notes, source, external_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`
-		return s.saveSupplier(ctx, tx, "create", in, &out, func() (int64, error) {
-			var id int64
-			err := tx.QueryRow(ctx, insert, in.Key, in.Name, in.Notes, in.Source, in.ExternalID).Scan(&id)
-			return id, err
+	const insert = `INSERT INTO suppliers (key, name, notes, source, external_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`
+	return saveInTx(ctx, s.pool, &in, func(tx pgx.Tx, out *Supplier) error {
+		return s.saveSupplier(ctx, tx, "create", in, out, func() (int64, error) {
+			return scanID(tx.QueryRow(ctx, insert, in.Key, in.Name, in.Notes, in.Source, in.ExternalID), nil)
 		})
 	})
-	return out, err
 }
 
 // ReplaceSupplier overwrites the supplier with key, contracts and links
 // included; the body may repeat the key but not change it.
 func (s *Service) ReplaceSupplier(ctx context.Context, key string, in SupplierInput) (Supplier, error) {
-	trim(&in.Key)
-	if in.Key == "" {
-		in.Key = key
-	}
-	if in.Key != key {
-		return Supplier{}, mismatchedKey("supplier", key)
-	}
-	keep := keepIdentity(in.Source, in.ExternalID)
-	in.Normalize(DefaultSource)
-	if err := in.Validate(); err != nil {
+	if err := pathKey(&in.Key, key, "supplier"); err != nil {
 		return Supplier{}, err
 	}
-	var out Supplier
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		const update = `UPDATE suppliers SET name = $2, notes = $3, source = CASE WHEN $4 THEN source ELSE $5 END,
-			external_id = CASE WHEN $4 THEN external_id ELSE $6 END, updated_at = now() WHERE key = $1 RETURNING id`
-		return s.saveSupplier(ctx, tx, "update", in, &out, func() (int64, error) {
-			var id int64
-			err := tx.QueryRow(ctx, update, key, in.Name, in.Notes, keep, in.Source, in.ExternalID).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return 0, notFound("supplier", key)
-			}
-			return id, err
+	keep := keepIdentity(in.Source, in.ExternalID)
+	const update = `UPDATE suppliers SET name = $2, notes = $3, source = CASE WHEN $4 THEN source ELSE $5 END,
+		external_id = CASE WHEN $4 THEN external_id ELSE $6 END, updated_at = now() WHERE key = $1 RETURNING id`
+	return saveInTx(ctx, s.pool, &in, func(tx pgx.Tx, out *Supplier) error {
+		return s.saveSupplier(ctx, tx, "update", in, out, func() (int64, error) {
+			return scanID(tx.QueryRow(ctx, update, key, in.Name, in.Notes, keep, in.Source, in.ExternalID), notFound("supplier", key))
 		})
 	})
-	return out, err
 }
 
 // saveSupplier resolves the contacts and services, writes the supplier row
@@ -193,9 +152,6 @@ func (s *Service) saveSupplier(ctx context.Context, tx pgx.Tx, action string, in
 		return err
 	}
 	id, err := write()
-	if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
-		return err
-	}
 	if err != nil {
 		return conflict(err, "supplier", map[string]orchestrator.FieldError{
 			"suppliers_key_key":                taken("key", in.Key),
@@ -256,14 +212,6 @@ func (s *Service) DeleteSupplier(ctx context.Context, key string) error {
 	if !keyPattern.MatchString(key) {
 		return notFound("supplier", key)
 	}
-	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM suppliers WHERE key = $1`, key)
-		if err != nil {
-			return fmt.Errorf("delete supplier %s: %w", key, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound("supplier", key)
-		}
-		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "suppliers", ResourceID: key, Summary: "deleted"})
-	})
+	const del = `DELETE FROM suppliers WHERE key = $1`
+	return s.deleteRecord(ctx, "supplier "+key, notFound("supplier", key), del, key, "suppliers", key)
 }

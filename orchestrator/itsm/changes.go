@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -81,12 +80,7 @@ func (in *ChangeInput) UnmarshalJSON(b []byte) error {
 // type to normal, the risk to low and the source to defaultSource ("" keeps
 // a stored source).
 func (in *ChangeInput) Normalize(defaultSource string) {
-	in.Source = strings.TrimSpace(in.Source)
-	in.ExternalID = strings.TrimSpace(in.ExternalID)
-	in.Title = strings.TrimSpace(in.Title)
-	in.Type = strings.TrimSpace(in.Type)
-	in.Risk = strings.TrimSpace(in.Risk)
-	in.Status = strings.TrimSpace(in.Status)
+	trim(&in.Source, &in.ExternalID, &in.Title, &in.Type, &in.Risk, &in.Status)
 	trimKeys(in.AffectedCIs)
 	defaultTo(&in.Type, "normal")
 	defaultTo(&in.Risk, "low")
@@ -122,31 +116,13 @@ var changeColumns = `c.id, c.source, c.external_id, c.title, c.type, c.risk, c.m
 // CreateChange records a new change in any status (history arrives with
 // its outcome).
 func (s *Store) CreateChange(ctx context.Context, in ChangeInput) (Change, error) {
-	return s.saveChange(ctx, 0, in)
+	return saveInTx(ctx, s.pool, 0, in, saveChange)
 }
 
 // UpdateChange replaces change id. Its status may only move along the
 // change lifecycle; anything else is invalid, naming status.
 func (s *Store) UpdateChange(ctx context.Context, id int64, in ChangeInput) (Change, error) {
-	return s.saveChange(ctx, id, in)
-}
-
-func (s *Store) saveChange(ctx context.Context, id int64, in ChangeInput) (Change, error) {
-	source := DefaultSource
-	if id != 0 {
-		source = ""
-	}
-	in.Normalize(source)
-	if err := in.Validate(); err != nil {
-		return Change{}, err
-	}
-	var out Change
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		out, err = saveChange(ctx, tx, id, in)
-		return err
-	})
-	return out, err
+	return saveInTx(ctx, s.pool, id, in, saveChange)
 }
 
 func saveChange(ctx context.Context, tx pgx.Tx, id int64, in ChangeInput) (Change, error) {
@@ -177,24 +153,18 @@ func saveChange(ctx context.Context, tx pgx.Tx, id int64, in ChangeInput) (Chang
 	}
 	args := []any{in.Source, in.ExternalID, in.Title, in.Type, in.Risk, in.Major, in.Status,
 		in.PlannedStart, in.PlannedEnd, in.ActualStart, in.ActualEnd}
-	action := "update"
-	if id == 0 {
-		action = "create"
-		const insert = `WITH n AS (SELECT nextval(pg_get_serial_sequence('changes', 'id')) AS id)
-			INSERT INTO changes (id, source, external_id, title, type, risk, major, status,
-				planned_start, planned_end, actual_start, actual_end)
-			SELECT n.id, $1, coalesce(nullif($2, ''), 'CHG-' || n.id), $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM n
-			RETURNING id`
-		err = tx.QueryRow(ctx, insert, args...).Scan(&id)
-	} else {
-		const update = `UPDATE changes SET source = coalesce(nullif($1, ''), source),
-				external_id = coalesce(nullif($2, ''), external_id), title = $3, type = $4, risk = $5, major = $6,
-				status = $7, planned_start = $8, planned_end = $9, actual_start = $10, actual_end = $11, updated_at = now()
-			WHERE id = $12 RETURNING id`
-		err = tx.QueryRow(ctx, update, append(args, id)...).Scan(&id)
-	}
+	const insert = `WITH n AS (SELECT nextval(pg_get_serial_sequence('changes', 'id')) AS id)
+		INSERT INTO changes (id, source, external_id, title, type, risk, major, status,
+			planned_start, planned_end, actual_start, actual_end)
+		SELECT n.id, $1, coalesce(nullif($2, ''), 'CHG-' || n.id), $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM n
+		RETURNING id`
+	const update = `UPDATE changes SET source = coalesce(nullif($1, ''), source),
+			external_id = coalesce(nullif($2, ''), external_id), title = $3, type = $4, risk = $5, major = $6,
+			status = $7, planned_start = $8, planned_end = $9, actual_start = $10, actual_end = $11, updated_at = now()
+		WHERE id = $12 RETURNING id`
+	id, action, err := writeRow(ctx, tx, "change", insert, update, id, args)
 	if err != nil {
-		return Change{}, fmt.Errorf("%s change: %w", action, conflictOrErr(err, "change"))
+		return Change{}, err
 	}
 	if err := changeCIs.replace(ctx, tx, id, cis); err != nil {
 		return Change{}, err
@@ -203,9 +173,8 @@ func saveChange(ctx context.Context, tx pgx.Tx, id int64, in ChangeInput) (Chang
 	if err != nil {
 		return Change{}, err
 	}
-	err = audit.Record(ctx, tx, audit.Change{Action: action, Resource: "changes", ResourceID: strconv.FormatInt(id, 10),
-		Summary: fmt.Sprintf("change %s %s (%s, %s)", c.ExternalID, summaryText(c.Title), c.Type, c.Status)})
-	return c, err
+	return c, recordAudit(ctx, tx, action, "changes", id,
+		fmt.Sprintf("change %s %s (%s, %s)", c.ExternalID, summaryText(c.Title), c.Type, c.Status))
 }
 
 // Change returns one change.
@@ -214,34 +183,13 @@ func (s *Store) Change(ctx context.Context, id int64) (Change, error) {
 }
 
 func getChange(ctx context.Context, q postgres.Querier, id int64) (Change, error) {
-	rows, err := q.Query(ctx, `SELECT `+changeColumns+` FROM changes c WHERE c.id = $1`, id)
-	if err != nil {
-		return Change{}, fmt.Errorf("get change %d: %w", id, err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Change])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Change{}, notFound("change", id)
-	}
-	if err != nil {
-		return Change{}, fmt.Errorf("get change %d: %w", id, err)
-	}
-	return c, nil
+	return getRow[Change](ctx, q, "change", `SELECT `+changeColumns+` FROM changes c WHERE c.id = $1`, id)
 }
 
 // DeleteChange removes a change and its links.
 func (s *Store) DeleteChange(ctx context.Context, id int64) error {
-	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var ext, title string
-		err := tx.QueryRow(ctx, `DELETE FROM changes WHERE id = $1 RETURNING external_id, title`, id).Scan(&ext, &title)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("change", id)
-		}
-		if err != nil {
-			return fmt.Errorf("delete change %d: %w", id, err)
-		}
-		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "changes", ResourceID: strconv.FormatInt(id, 10),
-			Summary: fmt.Sprintf("change %s %s", ext, summaryText(title))})
-	})
+	const del = `DELETE FROM changes WHERE id = $1 RETURNING external_id, title`
+	return s.deleteRow(ctx, "change", "changes", del, id)
 }
 
 // ChangeFilter narrows a change listing; zero fields match everything.
@@ -256,13 +204,9 @@ type ChangeFilter struct {
 
 // ListChanges returns changes newest (highest id) first.
 func (s *Store) ListChanges(ctx context.Context, f ChangeFilter, page orchestrator.Page) (orchestrator.List[Change], error) {
-	before, err := idCursor(page.After)
+	w, err := beforeID("c", page.After)
 	if err != nil {
 		return orchestrator.List[Change]{}, err
-	}
-	var w where
-	if before != 0 {
-		w.add("c.id < " + w.arg(before))
 	}
 	if f.Type != "" {
 		w.add("c.type = " + w.arg(f.Type))
@@ -283,13 +227,5 @@ func (s *Store) ListChanges(ctx context.Context, f ChangeFilter, page orchestrat
 		w.add("c.implemented_at < " + w.arg(f.ImplementedBefore))
 	}
 	query := `SELECT ` + changeColumns + ` FROM changes c WHERE ` + w.sql() + ` ORDER BY c.id DESC LIMIT ` + w.arg(page.Limit+1)
-	rows, err := s.pool.Query(ctx, query, w.args...)
-	if err != nil {
-		return orchestrator.List[Change]{}, fmt.Errorf("list changes: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Change])
-	if err != nil {
-		return orchestrator.List[Change]{}, fmt.Errorf("list changes: %w", err)
-	}
-	return orchestrator.Paginate(items, page.Limit, func(c Change) string { return strconv.FormatInt(c.ID, 10) }), nil
+	return listRows(ctx, s.pool, "changes", query, w.args, page.Limit, func(c Change) string { return strconv.FormatInt(c.ID, 10) })
 }

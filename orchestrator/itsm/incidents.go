@@ -2,16 +2,12 @@ package itsm
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -68,16 +64,10 @@ func (in *IncidentInput) UnmarshalJSON(b []byte) error {
 // it is blank (pass "" to keep a stored record's source on update). The
 // external id stays blank when absent; the store then makes one from the id.
 func (in *IncidentInput) Normalize(defaultSource string) {
-	in.Source = strings.TrimSpace(in.Source)
-	in.ExternalID = strings.TrimSpace(in.ExternalID)
-	in.Title = strings.TrimSpace(in.Title)
-	in.Priority = strings.TrimSpace(in.Priority)
-	in.Cause = strings.TrimSpace(in.Cause)
+	trim(&in.Source, &in.ExternalID, &in.Title, &in.Priority, &in.Cause)
 	trimKeys(in.AffectedCIs)
 	trimKeys(in.AffectedServices)
-	if in.Source == "" {
-		in.Source = defaultSource
-	}
+	defaultTo(&in.Source, defaultSource)
 }
 
 // Validate checks an incident without the database.
@@ -107,31 +97,13 @@ var incidentColumns = `i.id, i.source, i.external_id, i.title, i.description, i.
 
 // CreateIncident records a new incident.
 func (s *Store) CreateIncident(ctx context.Context, in IncidentInput) (Incident, error) {
-	return s.saveIncident(ctx, 0, in)
+	return saveInTx(ctx, s.pool, 0, in, saveIncident)
 }
 
 // UpdateIncident replaces incident id. A blank source or external_id keeps
 // the stored one.
 func (s *Store) UpdateIncident(ctx context.Context, id int64, in IncidentInput) (Incident, error) {
-	return s.saveIncident(ctx, id, in)
-}
-
-func (s *Store) saveIncident(ctx context.Context, id int64, in IncidentInput) (Incident, error) {
-	source := DefaultSource
-	if id != 0 {
-		source = ""
-	}
-	in.Normalize(source)
-	if err := in.Validate(); err != nil {
-		return Incident{}, err
-	}
-	var out Incident
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		out, err = saveIncident(ctx, tx, id, in)
-		return err
-	})
-	return out, err
+	return saveInTx(ctx, s.pool, id, in, saveIncident)
 }
 
 // saveIncident inserts (id 0) or updates an incident, its links and the
@@ -160,28 +132,19 @@ func saveIncident(ctx context.Context, tx pgx.Tx, id int64, in IncidentInput) (I
 	}
 	args := []any{in.Source, in.ExternalID, in.Title, in.Description, in.Priority, in.Major, in.Cause,
 		in.OpenedAt, in.RestoredAt, in.ClosedAt, in.ProblemID, in.ContinuityInvoked}
-	action := "update"
-	if id == 0 {
-		action = "create"
-		const insert = `WITH n AS (SELECT nextval(pg_get_serial_sequence('incidents', 'id')) AS id)
-			INSERT INTO incidents (id, source, external_id, title, description, priority, major, cause,
-				opened_at, restored_at, closed_at, problem_id, continuity_invoked)
-			SELECT n.id, $1, coalesce(nullif($2, ''), 'INC-' || n.id), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM n
-			RETURNING id`
-		err = tx.QueryRow(ctx, insert, args...).Scan(&id)
-	} else {
-		const update = `UPDATE incidents SET source = coalesce(nullif($1, ''), source),
-				external_id = coalesce(nullif($2, ''), external_id), title = $3, description = $4, priority = $5,
-				major = $6, cause = $7, opened_at = $8, restored_at = $9, closed_at = $10, problem_id = $11,
-				continuity_invoked = $12, updated_at = now()
-			WHERE id = $13 RETURNING id`
-		err = tx.QueryRow(ctx, update, append(args, id)...).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Incident{}, notFound("incident", id)
-		}
-	}
+	const insert = `WITH n AS (SELECT nextval(pg_get_serial_sequence('incidents', 'id')) AS id)
+		INSERT INTO incidents (id, source, external_id, title, description, priority, major, cause,
+			opened_at, restored_at, closed_at, problem_id, continuity_invoked)
+		SELECT n.id, $1, coalesce(nullif($2, ''), 'INC-' || n.id), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM n
+		RETURNING id`
+	const update = `UPDATE incidents SET source = coalesce(nullif($1, ''), source),
+			external_id = coalesce(nullif($2, ''), external_id), title = $3, description = $4, priority = $5,
+			major = $6, cause = $7, opened_at = $8, restored_at = $9, closed_at = $10, problem_id = $11,
+			continuity_invoked = $12, updated_at = now()
+		WHERE id = $13 RETURNING id`
+	id, action, err := writeRow(ctx, tx, "incident", insert, update, id, args)
 	if err != nil {
-		return Incident{}, fmt.Errorf("%s incident: %w", action, conflictOrErr(err, "incident"))
+		return Incident{}, err
 	}
 	if err := incidentCIs.replace(ctx, tx, id, cis); err != nil {
 		return Incident{}, err
@@ -193,9 +156,8 @@ func saveIncident(ctx context.Context, tx pgx.Tx, id int64, in IncidentInput) (I
 	if err != nil {
 		return Incident{}, err
 	}
-	err = audit.Record(ctx, tx, audit.Change{Action: action, Resource: "incidents", ResourceID: strconv.FormatInt(id, 10),
-		Summary: fmt.Sprintf("incident %s %s %s", inc.ExternalID, inc.Priority, summaryText(inc.Title))})
-	return inc, err
+	return inc, recordAudit(ctx, tx, action, "incidents", id,
+		fmt.Sprintf("incident %s %s %s", inc.ExternalID, inc.Priority, summaryText(inc.Title)))
 }
 
 // Incident returns one incident.
@@ -204,32 +166,11 @@ func (s *Store) Incident(ctx context.Context, id int64) (Incident, error) {
 }
 
 func getIncident(ctx context.Context, q postgres.Querier, id int64) (Incident, error) {
-	rows, err := q.Query(ctx, `SELECT `+incidentColumns+` FROM incidents i WHERE i.id = $1`, id)
-	if err != nil {
-		return Incident{}, fmt.Errorf("get incident %d: %w", id, err)
-	}
-	inc, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Incident])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Incident{}, notFound("incident", id)
-	}
-	if err != nil {
-		return Incident{}, fmt.Errorf("get incident %d: %w", id, err)
-	}
-	return inc, nil
+	return getRow[Incident](ctx, q, "incident", `SELECT `+incidentColumns+` FROM incidents i WHERE i.id = $1`, id)
 }
 
 // DeleteIncident removes an incident and its links.
 func (s *Store) DeleteIncident(ctx context.Context, id int64) error {
-	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var ext, title string
-		err := tx.QueryRow(ctx, `DELETE FROM incidents WHERE id = $1 RETURNING external_id, title`, id).Scan(&ext, &title)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("incident", id)
-		}
-		if err != nil {
-			return fmt.Errorf("delete incident %d: %w", id, err)
-		}
-		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "incidents", ResourceID: strconv.FormatInt(id, 10),
-			Summary: fmt.Sprintf("incident %s %s", ext, summaryText(title))})
-	})
+	const del = `DELETE FROM incidents WHERE id = $1 RETURNING external_id, title`
+	return s.deleteRow(ctx, "incident", "incidents", del, id)
 }

@@ -2,7 +2,6 @@ package itsm
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -72,15 +71,7 @@ func (s *Store) ListIncidents(ctx context.Context, f IncidentFilter, page orches
 	// An unnamed statement is planned with the actual values every time: a
 	// cached generic plan would pick one index for every filter value and, for
 	// a rare title search, walk the whole table.
-	rows, err := s.pool.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, w.args...)...)
-	if err != nil {
-		return orchestrator.List[Incident]{}, fmt.Errorf("list incidents: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Incident])
-	if err != nil {
-		return orchestrator.List[Incident]{}, fmt.Errorf("list incidents: %w", err)
-	}
-	return orchestrator.Paginate(items, page.Limit, incidentCursor), nil
+	return listRows(ctx, s.pool, "incidents", query, append([]any{pgx.QueryExecModeExec}, w.args...), page.Limit, incidentCursor)
 }
 
 // incidentCursor is the keyset position after an incident: its opened_at

@@ -100,6 +100,13 @@ func defaultTo(s *string, def string) {
 	}
 }
 
+// trim trims each field in place.
+func trim(fields ...*string) {
+	for _, f := range fields {
+		*f = strings.TrimSpace(*f)
+	}
+}
+
 // trimKeys trims every key of a list in place.
 func trimKeys(keys []string) {
 	for i := range keys {

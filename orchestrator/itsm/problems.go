@@ -2,7 +2,6 @@ package itsm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -59,19 +57,14 @@ func (in *ProblemInput) UnmarshalJSON(b []byte) error {
 // Normalize trims text, defaults the status to open (known_error for a
 // known error) and the source to defaultSource ("" keeps a stored source).
 func (in *ProblemInput) Normalize(defaultSource string) {
-	in.Source = strings.TrimSpace(in.Source)
-	in.ExternalID = strings.TrimSpace(in.ExternalID)
-	in.Title = strings.TrimSpace(in.Title)
-	in.Status = strings.TrimSpace(in.Status)
+	trim(&in.Source, &in.ExternalID, &in.Title, &in.Status)
 	if in.Status == "" {
 		in.Status = "open"
 		if in.KnownError {
 			in.Status = "known_error"
 		}
 	}
-	if in.Source == "" {
-		in.Source = defaultSource
-	}
+	defaultTo(&in.Source, defaultSource)
 }
 
 // Validate checks a problem without the database.
@@ -105,31 +98,13 @@ const problemColumns = `p.id, p.source, p.external_id, p.title, p.root_cause, p.
 
 // CreateProblem records a new problem.
 func (s *Store) CreateProblem(ctx context.Context, in ProblemInput) (Problem, error) {
-	return s.saveProblem(ctx, 0, in)
+	return saveInTx(ctx, s.pool, 0, in, saveProblem)
 }
 
 // UpdateProblem replaces problem id. A blank source or external_id keeps
 // the stored one.
 func (s *Store) UpdateProblem(ctx context.Context, id int64, in ProblemInput) (Problem, error) {
-	return s.saveProblem(ctx, id, in)
-}
-
-func (s *Store) saveProblem(ctx context.Context, id int64, in ProblemInput) (Problem, error) {
-	source := DefaultSource
-	if id != 0 {
-		source = ""
-	}
-	in.Normalize(source)
-	if err := in.Validate(); err != nil {
-		return Problem{}, err
-	}
-	var out Problem
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		out, err = saveProblem(ctx, tx, id, in)
-		return err
-	})
-	return out, err
+	return saveInTx(ctx, s.pool, id, in, saveProblem)
 }
 
 func saveProblem(ctx context.Context, tx pgx.Tx, id int64, in ProblemInput) (Problem, error) {
@@ -137,27 +112,17 @@ func saveProblem(ctx context.Context, tx pgx.Tx, id int64, in ProblemInput) (Pro
 		return Problem{}, err
 	}
 	args := []any{in.Source, in.ExternalID, in.Title, in.RootCause, in.KnownError, in.Workaround, in.Status, in.OpenedAt, in.ResolvedAt}
-	action := "update"
-	var err error
-	if id == 0 {
-		action = "create"
-		const insert = `WITH n AS (SELECT nextval(pg_get_serial_sequence('problems', 'id')) AS id)
-			INSERT INTO problems (id, source, external_id, title, root_cause, known_error, workaround, status, opened_at, resolved_at)
-			SELECT n.id, $1, coalesce(nullif($2, ''), 'PRB-' || n.id), $3, $4, $5, $6, $7, $8, $9 FROM n
-			RETURNING id`
-		err = tx.QueryRow(ctx, insert, args...).Scan(&id)
-	} else {
-		const update = `UPDATE problems SET source = coalesce(nullif($1, ''), source),
-				external_id = coalesce(nullif($2, ''), external_id), title = $3, root_cause = $4, known_error = $5,
-				workaround = $6, status = $7, opened_at = $8, resolved_at = $9, updated_at = now()
-			WHERE id = $10 RETURNING id`
-		err = tx.QueryRow(ctx, update, append(args, id)...).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Problem{}, notFound("problem", id)
-		}
-	}
+	const insert = `WITH n AS (SELECT nextval(pg_get_serial_sequence('problems', 'id')) AS id)
+		INSERT INTO problems (id, source, external_id, title, root_cause, known_error, workaround, status, opened_at, resolved_at)
+		SELECT n.id, $1, coalesce(nullif($2, ''), 'PRB-' || n.id), $3, $4, $5, $6, $7, $8, $9 FROM n
+		RETURNING id`
+	const update = `UPDATE problems SET source = coalesce(nullif($1, ''), source),
+			external_id = coalesce(nullif($2, ''), external_id), title = $3, root_cause = $4, known_error = $5,
+			workaround = $6, status = $7, opened_at = $8, resolved_at = $9, updated_at = now()
+		WHERE id = $10 RETURNING id`
+	id, action, err := writeRow(ctx, tx, "problem", insert, update, id, args)
 	if err != nil {
-		return Problem{}, fmt.Errorf("%s problem: %w", action, conflictOrErr(err, "problem"))
+		return Problem{}, err
 	}
 	if in.IncidentIDs != nil {
 		const unlink = `UPDATE incidents SET problem_id = NULL, updated_at = now() WHERE problem_id = $1 AND id <> ALL($2::bigint[])`
@@ -173,9 +138,8 @@ func saveProblem(ctx context.Context, tx pgx.Tx, id int64, in ProblemInput) (Pro
 	if err != nil {
 		return Problem{}, err
 	}
-	err = audit.Record(ctx, tx, audit.Change{Action: action, Resource: "problems", ResourceID: strconv.FormatInt(id, 10),
-		Summary: fmt.Sprintf("problem %s %s (%s, %d incidents)", p.ExternalID, summaryText(p.Title), p.Status, len(p.IncidentIDs))})
-	return p, err
+	return p, recordAudit(ctx, tx, action, "problems", id,
+		fmt.Sprintf("problem %s %s (%s, %d incidents)", p.ExternalID, summaryText(p.Title), p.Status, len(p.IncidentIDs)))
 }
 
 // checkIncidentsExist is a field error on incident_ids naming every id that
@@ -212,34 +176,13 @@ func (s *Store) Problem(ctx context.Context, id int64) (Problem, error) {
 }
 
 func getProblem(ctx context.Context, q postgres.Querier, id int64) (Problem, error) {
-	rows, err := q.Query(ctx, `SELECT `+problemColumns+` FROM problems p WHERE p.id = $1`, id)
-	if err != nil {
-		return Problem{}, fmt.Errorf("get problem %d: %w", id, err)
-	}
-	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Problem])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Problem{}, notFound("problem", id)
-	}
-	if err != nil {
-		return Problem{}, fmt.Errorf("get problem %d: %w", id, err)
-	}
-	return p, nil
+	return getRow[Problem](ctx, q, "problem", `SELECT `+problemColumns+` FROM problems p WHERE p.id = $1`, id)
 }
 
 // DeleteProblem removes a problem; its incidents stay, unlinked.
 func (s *Store) DeleteProblem(ctx context.Context, id int64) error {
-	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var ext, title string
-		err := tx.QueryRow(ctx, `DELETE FROM problems WHERE id = $1 RETURNING external_id, title`, id).Scan(&ext, &title)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("problem", id)
-		}
-		if err != nil {
-			return fmt.Errorf("delete problem %d: %w", id, err)
-		}
-		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "problems", ResourceID: strconv.FormatInt(id, 10),
-			Summary: fmt.Sprintf("problem %s %s", ext, summaryText(title))})
-	})
+	const del = `DELETE FROM problems WHERE id = $1 RETURNING external_id, title`
+	return s.deleteRow(ctx, "problem", "problems", del, id)
 }
 
 // ProblemFilter narrows a problem listing; zero fields match everything.
@@ -250,13 +193,9 @@ type ProblemFilter struct {
 
 // ListProblems returns problems newest (highest id) first.
 func (s *Store) ListProblems(ctx context.Context, f ProblemFilter, page orchestrator.Page) (orchestrator.List[Problem], error) {
-	before, err := idCursor(page.After)
+	w, err := beforeID("p", page.After)
 	if err != nil {
 		return orchestrator.List[Problem]{}, err
-	}
-	var w where
-	if before != 0 {
-		w.add("p.id < " + w.arg(before))
 	}
 	if f.Status != "" {
 		w.add("p.status = " + w.arg(f.Status))
@@ -265,13 +204,5 @@ func (s *Store) ListProblems(ctx context.Context, f ProblemFilter, page orchestr
 		w.add("p.known_error = " + w.arg(*f.KnownError))
 	}
 	query := `SELECT ` + problemColumns + ` FROM problems p WHERE ` + w.sql() + ` ORDER BY p.id DESC LIMIT ` + w.arg(page.Limit+1)
-	rows, err := s.pool.Query(ctx, query, w.args...)
-	if err != nil {
-		return orchestrator.List[Problem]{}, fmt.Errorf("list problems: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Problem])
-	if err != nil {
-		return orchestrator.List[Problem]{}, fmt.Errorf("list problems: %w", err)
-	}
-	return orchestrator.Paginate(items, page.Limit, func(p Problem) string { return strconv.FormatInt(p.ID, 10) }), nil
+	return listRows(ctx, s.pool, "problems", query, w.args, page.Limit, func(p Problem) string { return strconv.FormatInt(p.ID, 10) })
 }

@@ -148,16 +148,20 @@ func (w *where) sql() string {
 	return strings.Join(w.conds, " AND ")
 }
 
-// idCursor reads a keyset position that is a record id.
-func idCursor(after string) (int64, error) {
+// beforeID starts the conditions of a listing newest (highest id) first:
+// the records of the table aliased alias that come after the keyset
+// position after, a record id.
+func beforeID(alias, after string) (where, error) {
+	var w where
 	if after == "" {
-		return 0, nil
+		return w, nil
 	}
 	id, err := strconv.ParseInt(after, 10, 64)
 	if err != nil || id < 1 {
-		return 0, badCursor()
+		return w, badCursor()
 	}
-	return id, nil
+	w.add(alias + ".id < " + w.arg(id))
+	return w, nil
 }
 
 func badCursor() error {

@@ -2,16 +2,13 @@ package itsm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -50,11 +47,7 @@ func (in *ReleaseInput) UnmarshalJSON(b []byte) error {
 // Normalize trims text and keys, defaults the status to planned and the
 // source to defaultSource ("" keeps a stored source).
 func (in *ReleaseInput) Normalize(defaultSource string) {
-	in.Source = strings.TrimSpace(in.Source)
-	in.ExternalID = strings.TrimSpace(in.ExternalID)
-	in.Version = strings.TrimSpace(in.Version)
-	in.Title = strings.TrimSpace(in.Title)
-	in.Status = strings.TrimSpace(in.Status)
+	trim(&in.Source, &in.ExternalID, &in.Version, &in.Title, &in.Status)
 	trimKeys(in.AffectedCIs)
 	defaultTo(&in.Status, "planned")
 	defaultTo(&in.Source, defaultSource)
@@ -78,31 +71,13 @@ var releaseColumns = `r.id, r.source, r.external_id, r.version, r.title, r.statu
 
 // CreateRelease records a new release.
 func (s *Store) CreateRelease(ctx context.Context, in ReleaseInput) (Release, error) {
-	return s.saveRelease(ctx, 0, in)
+	return saveInTx(ctx, s.pool, 0, in, saveRelease)
 }
 
 // UpdateRelease replaces release id. A blank source or external_id keeps
 // the stored one.
 func (s *Store) UpdateRelease(ctx context.Context, id int64, in ReleaseInput) (Release, error) {
-	return s.saveRelease(ctx, id, in)
-}
-
-func (s *Store) saveRelease(ctx context.Context, id int64, in ReleaseInput) (Release, error) {
-	source := DefaultSource
-	if id != 0 {
-		source = ""
-	}
-	in.Normalize(source)
-	if err := in.Validate(); err != nil {
-		return Release{}, err
-	}
-	var out Release
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		out, err = saveRelease(ctx, tx, id, in)
-		return err
-	})
-	return out, err
+	return saveInTx(ctx, s.pool, id, in, saveRelease)
 }
 
 func saveRelease(ctx context.Context, tx pgx.Tx, id int64, in ReleaseInput) (Release, error) {
@@ -115,26 +90,17 @@ func saveRelease(ctx context.Context, tx pgx.Tx, id int64, in ReleaseInput) (Rel
 		return Release{}, err
 	}
 	args := []any{in.Source, in.ExternalID, in.Version, in.Title, in.Status, in.DeployedAt}
-	action := "update"
-	if id == 0 {
-		action = "create"
-		const insert = `WITH n AS (SELECT nextval(pg_get_serial_sequence('releases', 'id')) AS id)
-			INSERT INTO releases (id, source, external_id, version, title, status, deployed_at)
-			SELECT n.id, $1, coalesce(nullif($2, ''), 'REL-' || n.id), $3, $4, $5, $6 FROM n
-			RETURNING id`
-		err = tx.QueryRow(ctx, insert, args...).Scan(&id)
-	} else {
-		const update = `UPDATE releases SET source = coalesce(nullif($1, ''), source),
-				external_id = coalesce(nullif($2, ''), external_id), version = $3, title = $4, status = $5,
-				deployed_at = $6, updated_at = now()
-			WHERE id = $7 RETURNING id`
-		err = tx.QueryRow(ctx, update, append(args, id)...).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Release{}, notFound("release", id)
-		}
-	}
+	const insert = `WITH n AS (SELECT nextval(pg_get_serial_sequence('releases', 'id')) AS id)
+		INSERT INTO releases (id, source, external_id, version, title, status, deployed_at)
+		SELECT n.id, $1, coalesce(nullif($2, ''), 'REL-' || n.id), $3, $4, $5, $6 FROM n
+		RETURNING id`
+	const update = `UPDATE releases SET source = coalesce(nullif($1, ''), source),
+			external_id = coalesce(nullif($2, ''), external_id), version = $3, title = $4, status = $5,
+			deployed_at = $6, updated_at = now()
+		WHERE id = $7 RETURNING id`
+	id, action, err := writeRow(ctx, tx, "release", insert, update, id, args)
 	if err != nil {
-		return Release{}, fmt.Errorf("%s release: %w", action, conflictOrErr(err, "release"))
+		return Release{}, err
 	}
 	if err := releaseCIs.replace(ctx, tx, id, cis); err != nil {
 		return Release{}, err
@@ -143,9 +109,8 @@ func saveRelease(ctx context.Context, tx pgx.Tx, id int64, in ReleaseInput) (Rel
 	if err != nil {
 		return Release{}, err
 	}
-	err = audit.Record(ctx, tx, audit.Change{Action: action, Resource: "releases", ResourceID: strconv.FormatInt(id, 10),
-		Summary: fmt.Sprintf("release %s %s (%s)", r.ExternalID, summaryText(r.Version), r.Status)})
-	return r, err
+	return r, recordAudit(ctx, tx, action, "releases", id,
+		fmt.Sprintf("release %s %s (%s)", r.ExternalID, summaryText(r.Version), r.Status))
 }
 
 // Release returns one release.
@@ -154,34 +119,13 @@ func (s *Store) Release(ctx context.Context, id int64) (Release, error) {
 }
 
 func getRelease(ctx context.Context, q postgres.Querier, id int64) (Release, error) {
-	rows, err := q.Query(ctx, `SELECT `+releaseColumns+` FROM releases r WHERE r.id = $1`, id)
-	if err != nil {
-		return Release{}, fmt.Errorf("get release %d: %w", id, err)
-	}
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Release])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Release{}, notFound("release", id)
-	}
-	if err != nil {
-		return Release{}, fmt.Errorf("get release %d: %w", id, err)
-	}
-	return r, nil
+	return getRow[Release](ctx, q, "release", `SELECT `+releaseColumns+` FROM releases r WHERE r.id = $1`, id)
 }
 
 // DeleteRelease removes a release and its links.
 func (s *Store) DeleteRelease(ctx context.Context, id int64) error {
-	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var ext, version string
-		err := tx.QueryRow(ctx, `DELETE FROM releases WHERE id = $1 RETURNING external_id, version`, id).Scan(&ext, &version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("release", id)
-		}
-		if err != nil {
-			return fmt.Errorf("delete release %d: %w", id, err)
-		}
-		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "releases", ResourceID: strconv.FormatInt(id, 10),
-			Summary: fmt.Sprintf("release %s %s", ext, summaryText(version))})
-	})
+	const del = `DELETE FROM releases WHERE id = $1 RETURNING external_id, version`
+	return s.deleteRow(ctx, "release", "releases", del, id)
 }
 
 // ReleaseFilter narrows a release listing; zero fields match everything.
@@ -194,13 +138,9 @@ type ReleaseFilter struct {
 
 // ListReleases returns releases newest (highest id) first.
 func (s *Store) ListReleases(ctx context.Context, f ReleaseFilter, page orchestrator.Page) (orchestrator.List[Release], error) {
-	before, err := idCursor(page.After)
+	w, err := beforeID("r", page.After)
 	if err != nil {
 		return orchestrator.List[Release]{}, err
-	}
-	var w where
-	if before != 0 {
-		w.add("r.id < " + w.arg(before))
 	}
 	if f.Status != "" {
 		w.add("r.status = " + w.arg(f.Status))
@@ -215,13 +155,5 @@ func (s *Store) ListReleases(ctx context.Context, f ReleaseFilter, page orchestr
 		w.add("r.deployed_at < " + w.arg(f.DeployedBefore))
 	}
 	query := `SELECT ` + releaseColumns + ` FROM releases r WHERE ` + w.sql() + ` ORDER BY r.id DESC LIMIT ` + w.arg(page.Limit+1)
-	rows, err := s.pool.Query(ctx, query, w.args...)
-	if err != nil {
-		return orchestrator.List[Release]{}, fmt.Errorf("list releases: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Release])
-	if err != nil {
-		return orchestrator.List[Release]{}, fmt.Errorf("list releases: %w", err)
-	}
-	return orchestrator.Paginate(items, page.Limit, func(r Release) string { return strconv.FormatInt(r.ID, 10) }), nil
+	return listRows(ctx, s.pool, "releases", query, w.args, page.Limit, func(r Release) string { return strconv.FormatInt(r.ID, 10) })
 }
