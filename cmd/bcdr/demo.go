@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -41,5 +42,62 @@ func seedDemo(ctx context.Context, db *database, scale int, stdout io.Writer) er
 		fmt.Fprintf(stdout, "demo %-12s %6d rows: %d inserted, %d updated, %d unchanged\n", t, r.Rows, r.Inserted, r.Updated, r.Unchanged)
 	}
 	fmt.Fprintf(stdout, "demo organisation loaded in %s\n", time.Since(start).Round(time.Millisecond))
+	return seedDemoBackups(ctx, db, stdout)
+}
+
+// demoBackupOptions places the demo's backups under the data directory;
+// a base backup is taken only of the embedded cluster.
+func demoBackupOptions(db *database) demo.BackupOptions {
+	opts := demo.BackupOptions{Dir: filepath.Join(db.dataDir, "demo"), Logger: db.logger}
+	if db.cluster != nil {
+		opts.BaseBackupURL = db.cluster.URL(embeddedDatabase)
+	}
+	return opts
+}
+
+// seedDemoBackups makes the demo's backups and targets and prints each
+// target's first check and its CI's RPO status.
+func seedDemoBackups(ctx context.Context, db *database, stdout io.Writer) error {
+	start := time.Now()
+	rep, err := demo.SeedBackups(ctx, db.Pool, demoBackupOptions(db))
+	if err != nil {
+		return err
+	}
+	for _, note := range rep.Notes {
+		fmt.Fprintf(stdout, "demo backups: %s\n", note)
+	}
+	for _, st := range rep.Targets {
+		t, c := st.Target, st.Target.LastCheck
+		state := string(st.Status.State)
+		if st.Status.RequiredRPO != nil {
+			state += " (required RPO " + st.Status.RequiredRPO.String() + ")"
+		}
+		fmt.Fprintf(stdout, "demo backup target %d %-14s %-15s %s: check %s, RPO %s\n", t.ID, t.Kind, t.CI, st.Outcome, c.Status, state)
+	}
+	fmt.Fprintf(stdout, "demo backups made and checked in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// demoBackupEvery is how often `serve --demo` snapshots the demo records:
+// the demo's backup job, which keeps the restic target within its RPO of
+// 15 minutes while the server runs.
+const demoBackupEvery = 5 * time.Minute
+
+// runDemoBackupJob snapshots the demo records into the demo repository
+// until ctx ends. A failed snapshot is logged; the target then ages and its
+// RPO status shows it.
+func runDemoBackupJob(ctx context.Context, db *database) error {
+	t := time.NewTicker(demoBackupEvery)
+	defer t.Stop()
+	opts := demoBackupOptions(db)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := demo.Snapshot(ctx, db.Pool, opts); err != nil && ctx.Err() == nil {
+				db.logger.Warn("demo backup job failed; the demo restic target will age", "error", err)
+			}
+		}
+	}
 }

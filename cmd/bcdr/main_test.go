@@ -51,7 +51,13 @@ type process struct {
 // startServe runs `bcdr serve` on a free loopback port with extra env.
 func startServe(t *testing.T, env ...string) *process {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0", "--log-format", "json")
+	return startServeWith(t, nil, env...)
+}
+
+// startServeWith runs `bcdr serve` with extra flags and env.
+func startServeWith(t *testing.T, flags []string, env ...string) *process {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, flags...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)

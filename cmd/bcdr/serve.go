@@ -56,13 +56,17 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	if err := srv.LoadGraph(ctx); err != nil {
 		return fmt.Errorf("load the CMDB graph: %w", err)
 	}
-	return runAll(ctx, logger,
+	parts := []func(context.Context) error{
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, logger) },
 		func(ctx context.Context) error { return runScheduler(ctx, cfg, db, registry, logger) },
 		func(ctx context.Context) error {
 			return notify.NewDeliverer(db.Pool, logger, notify.Options{Replica: cfg.Replica, Registry: registry}).Run(ctx)
 		},
-	)
+	}
+	if *withDemo {
+		parts = append(parts, func(ctx context.Context) error { return runDemoBackupJob(ctx, db) })
+	}
+	return runAll(ctx, logger, parts...)
 }
 
 // runAll runs each part until ctx ends or one of them fails, then stops

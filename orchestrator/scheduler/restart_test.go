@@ -1,0 +1,125 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/migrations"
+	"github.com/bcdr/bcdr/orchestrator/localpg"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
+)
+
+// The database server restarts while runs are in flight and while a firing
+// falls due: with no manual action the replicas reconnect, record the
+// in-flight outcomes, run the firing that fell due during the outage, and
+// go on firing; every firing runs exactly once.
+func TestRecoversFromDatabaseRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and restarts a PostgreSQL cluster")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	home := t.TempDir()
+	// The server runs as postgres when the test runs as root.
+	require.NoError(t, os.Chmod(filepath.Dir(home), 0o755))
+	cfg := localpg.Config{Dir: filepath.Join(home, "pg"), Ephemeral: true}
+	cluster, err := localpg.Start(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, cluster.Stop(context.Background())) })
+	url := cluster.URL("postgres")
+	open := func() *pgxpool.Pool {
+		pool, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 4})
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		return pool
+	}
+	pool := open()
+	migrator, err := postgres.NewMigrator(pool, migrations.FS, nil)
+	require.NoError(t, err)
+	_, err = migrator.Up(ctx)
+	require.NoError(t, err)
+
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	clock := newFakeClock(t0)
+	h := &harness{t: t, pool: pool, svc: NewService(pool, clock), clock: clock, log: &testLog{t: t},
+		registry: prometheus.NewRegistry(), calls: map[string]int{}}
+	t.Cleanup(h.log.end)
+	const schedules, replicas, minutes = 12, 2, 6
+	for i := range schedules {
+		h.create(fmt.Sprintf("every minute %02d", i), "* * * * *", Input{})
+	}
+	fire := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+
+	// The firing of minute 3 is in its handlers when the server goes down;
+	// they finish only once it is back.
+	restarted := make(chan struct{})
+	var inFlight atomic.Int32
+	work := h.handler(func(ctx context.Context, run Run) (string, error) {
+		if run.FireAt.Equal(fire(3)) {
+			inFlight.Add(1)
+			select {
+			case <-restarted:
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}
+		return "ok", nil
+	})
+	logger := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	for i := range replicas {
+		// Leases far longer than the outage: a takeover is not what
+		// recovers here.
+		s := New(open(), logger, Options{Replica: fmt.Sprintf("replica-%d", i), Workers: schedules, Clock: clock, Registry: h.registry,
+			PollInterval: 20 * time.Millisecond, LeaseDuration: 10 * time.Minute, HeartbeatInterval: 50 * time.Millisecond,
+			MaxBackoff: 200 * time.Millisecond})
+		s.Register(KindBackupCheck, work)
+		h.start(s)
+	}
+	// The observer's own connections break with the server too: a failed
+	// count is "not yet".
+	succeeded := func(m int) func() bool {
+		return func() bool {
+			var n int
+			err := pool.QueryRow(ctx, `SELECT count(*) FROM schedule_runs WHERE fire_at = $1 AND status = 'succeeded'`, fire(m)).Scan(&n)
+			return err == nil && n == schedules
+		}
+	}
+	for m := 1; m <= 2; m++ {
+		clock.Set(fire(m))
+		require.Eventually(t, succeeded(m), 10*time.Second, 10*time.Millisecond, "minute %d", m)
+	}
+
+	clock.Set(fire(3))
+	require.Eventually(t, func() bool { return inFlight.Load() == schedules }, 10*time.Second, 10*time.Millisecond, "minute 3 in flight")
+	require.NoError(t, cluster.Stop(ctx))
+	clock.Set(fire(4)) // falls due while the server is down
+	errorsBefore := h.metric("bcdr_scheduler_loop_errors_total")
+	require.Eventually(t, func() bool { return h.metric("bcdr_scheduler_loop_errors_total") >= errorsBefore+replicas },
+		10*time.Second, 10*time.Millisecond, "the replicas notice the outage")
+	cluster, err = localpg.Start(ctx, cfg)
+	require.NoError(t, err)
+	require.Equal(t, url, cluster.URL("postgres"), "the server is back where it was")
+	close(restarted)
+
+	for m := 3; m <= minutes; m++ {
+		if m > 4 {
+			clock.Set(fire(m))
+		}
+		require.Eventually(t, succeeded(m), 60*time.Second, 10*time.Millisecond, "minute %d after the restart", m)
+	}
+	total, twice, _ := h.invocations()
+	require.Empty(t, twice, "firings run more than once")
+	require.Equal(t, schedules*minutes, total, "no firing lost")
+	require.Equal(t, schedules*minutes, h.count(`SELECT count(*) FROM schedule_runs`), "one row per firing")
+	require.Zero(t, h.count(`SELECT count(*) FROM schedule_runs WHERE status <> 'succeeded' OR attempts <> 1`))
+}
