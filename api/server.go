@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -84,15 +85,32 @@ func NewServer(opts Options) *Server {
 		directory: directory.NewService(opts.Pool, orchestrator.SystemClock{}),
 		itsm:      itsm.NewStore(opts.Pool),
 		schedules: scheduler.NewService(opts.Pool, nil),
-		backup:    backup.NewService(opts.Pool, backup.Options{Logger: opts.Logger}),
 		notify:    notify.NewService(opts.Pool, nil),
 		impact:    impact.NewService(opts.Pool, impact.NewGraphCache(opts.Pool, opts.Logger), orchestrator.SystemClock{}),
 	}
+	s.backup = backup.NewService(opts.Pool, backup.Options{Logger: opts.Logger, RequiredRPO: s.requiredRPO})
 	s.runbooks = runbooks.NewService(opts.Pool, runbooks.Options{Model: runbooks.NewPGModel(opts.Pool, s.impact.Graphs())})
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
 	s.router = s.buildRouter()
 	return s
 }
+
+// requiredRPO is the CI's rolled-down RPO requirement, nil when no service
+// with an approved BIA needs the CI.
+func (s *Server) requiredRPO(ctx context.Context, ciKey string) (*orchestrator.Duration, error) {
+	r, err := s.impact.Requirements(ctx, ciKey)
+	if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
+		return nil, nil
+	}
+	return r.RPO, err
+}
+
+// Backups is the backup service the handlers use, for the scheduler's
+// backup checks on this replica.
+func (s *Server) Backups() *backup.Service { return s.backup }
+
+// Runbooks is the runbook service the handlers use, for scheduled kit exports.
+func (s *Server) Runbooks() *runbooks.Service { return s.runbooks }
 
 // ServeHTTP makes the Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

@@ -20,7 +20,6 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
-	"github.com/bcdr/bcdr/runbooks"
 )
 
 func runServe(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
@@ -58,7 +57,7 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	}
 	parts := []func(context.Context) error{
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, logger) },
-		func(ctx context.Context) error { return runScheduler(ctx, cfg, db, registry, logger) },
+		func(ctx context.Context) error { return runScheduler(ctx, cfg, db, srv, registry, logger) },
 		func(ctx context.Context) error {
 			return notify.NewDeliverer(db.Pool, logger, notify.Options{Replica: cfg.Replica, Registry: registry}).Run(ctx)
 		},
@@ -95,7 +94,7 @@ func runAll(ctx context.Context, logger *slog.Logger, parts ...func(context.Cont
 }
 
 // runScheduler claims and runs this replica's share of scheduled work.
-func runScheduler(ctx context.Context, cfg *config, db *database, registry *prometheus.Registry, logger *slog.Logger) error {
+func runScheduler(ctx context.Context, cfg *config, db *database, srv *api.Server, registry *prometheus.Registry, logger *slog.Logger) error {
 	if cfg.SchedulerWorkers == 0 {
 		logger.Info("scheduler off on this replica (BCDR_SCHEDULER_WORKERS=0)")
 		<-ctx.Done()
@@ -103,7 +102,7 @@ func runScheduler(ctx context.Context, cfg *config, db *database, registry *prom
 	}
 	s := scheduler.New(db.Pool, logger, scheduler.Options{Replica: cfg.Replica, Workers: cfg.SchedulerWorkers,
 		PollInterval: cfg.SchedulerPoll, LeaseDuration: cfg.SchedulerLease, Registry: registry, OnEvent: notify.SchedulerHook()})
-	registerJobs(s, cfg, db, logger)
+	registerJobs(s, cfg, srv)
 	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("run scheduler: %w", err)
 	}
@@ -111,10 +110,11 @@ func runScheduler(ctx context.Context, cfg *config, db *database, registry *prom
 }
 
 // registerJobs gives the scheduler a handler for every kind of job this
-// build knows how to run.
-func registerJobs(s *scheduler.Scheduler, cfg *config, db *database, logger *slog.Logger) {
-	backup.RegisterHandlers(s, backup.NewService(db.Pool, backup.Options{Logger: logger}))
-	kits := runbooks.NewService(db.Pool, runbooks.Options{})
+// build knows how to run. The handlers share the API's services, and so its
+// in-memory graph.
+func registerJobs(s *scheduler.Scheduler, cfg *config, srv *api.Server) {
+	backup.RegisterHandlers(s, srv.Backups())
+	kits := srv.Runbooks()
 	s.Register(scheduler.KindKitExport, func(ctx context.Context, run scheduler.Run) (string, error) {
 		dir, err := kits.RotateKit(ctx, cfg.KitDir, cfg.KitKeep, time.Now())
 		if err != nil {

@@ -26,6 +26,8 @@ type Service struct {
 	scratchDir string
 	lookupEnv  func(string) (string, bool)
 	http       httpSettings
+	// requiredRPO is Options.RequiredRPO; nil turns RPO events off.
+	requiredRPO func(ctx context.Context, ciKey string) (*orchestrator.Duration, error)
 }
 
 // Options tune a Service; zero fields take the defaults in brackets.
@@ -43,12 +45,17 @@ type Options struct {
 	HTTPRetryWaitMin, HTTPRetryWaitMax time.Duration
 	// HTTPTransport carries http targets' requests [a pooled transport].
 	HTTPTransport http.RoundTripper
+	// RequiredRPO gives a CI's required RPO (nil when nothing requires
+	// one); with it, every check also judges the CI's RPO and announces a
+	// breach and its end. Without it RPO events are not published.
+	RequiredRPO func(ctx context.Context, ciKey string) (*orchestrator.Duration, error)
 }
 
 // NewService returns a backup service over pool.
 func NewService(pool *pgxpool.Pool, opts Options) *Service {
 	s := &Service{pool: pool, logger: opts.Logger, clock: opts.Clock, scratchDir: opts.ScratchDir, lookupEnv: opts.LookupEnv,
-		http: httpSettings{transport: opts.HTTPTransport, retryWaitMin: opts.HTTPRetryWaitMin, retryWaitMax: opts.HTTPRetryWaitMax}}
+		requiredRPO: opts.RequiredRPO,
+		http:        httpSettings{transport: opts.HTTPTransport, retryWaitMin: opts.HTTPRetryWaitMin, retryWaitMax: opts.HTTPRetryWaitMax}}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -258,7 +265,11 @@ func ciID(ctx context.Context, q postgres.Querier, key string) (int64, error) {
 // user's action.
 func (s *Service) record(ctx context.Context, t Target, trigger string, r Result, started time.Time, took time.Duration) (Check, error) {
 	var c Check
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+	required, err := s.required(ctx, t.CI)
+	if err != nil {
+		return Check{}, err
+	}
+	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var previous CheckStatus
 		err := tx.QueryRow(ctx, `SELECT status FROM backup_checks WHERE target_id = $1 ORDER BY id DESC LIMIT 1`, t.ID).Scan(&previous)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -280,6 +291,9 @@ func (s *Service) record(ctx context.Context, t Target, trigger string, r Result
 			return fmt.Errorf("record check of backup target %d: %w", t.ID, err)
 		}
 		if err := publishTransition(ctx, tx, t, c, previous); err != nil {
+			return err
+		}
+		if err := s.judgeRPO(ctx, tx, t, c, required); err != nil {
 			return err
 		}
 		if trigger != TriggerManual {
