@@ -1,9 +1,9 @@
 package notify
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bcdr/bcdr/orchestrator/telemetry"
 )
 
 // metrics are the Deliverer's Prometheus series. Deliverers sharing a
@@ -18,36 +18,20 @@ type metrics struct {
 
 func newMetrics(reg *prometheus.Registry) *metrics {
 	return &metrics{
-		delivered: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		delivered: telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bcdr_notify_delivered_total", Help: "Notifications a receiver accepted (2xx), by channel kind.",
 		}, []string{"kind"})),
-		failed: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		failed: telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bcdr_notify_failed_attempts_total", Help: "Delivery attempts that failed and will be retried or given up, by channel kind.",
 		}, []string{"kind"})),
-		dead: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		dead: telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bcdr_notify_dead_total", Help: "Notifications given up after their last attempt, by channel kind.",
 		}, []string{"kind"})),
-		queueDepth: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+		queueDepth: telemetry.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bcdr_notify_queue_depth", Help: "Notifications not yet delivered or given up (pending or being sent).",
 		})),
-		loopErrors: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		loopErrors: telemetry.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bcdr_notify_loop_errors_total", Help: "Delivery polls that failed (database errors) and were retried.",
 		})),
 	}
-}
-
-// register adds c to reg, or returns the collector already registered under
-// the same name. Any other clash is a programming error.
-func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
-	}
-	var dup prometheus.AlreadyRegisteredError
-	if errors.As(err, &dup) {
-		if existing, ok := dup.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	panic("notify: register metrics: " + err.Error())
 }
