@@ -21,6 +21,9 @@ import (
 // DefaultMaxProblems caps how many bad rows a report lists.
 const DefaultMaxProblems = 1000
 
+// importMemory is the work_mem of an import's transaction.
+const importMemory = "64MB"
+
 // Options control one import.
 type Options struct {
 	Format  string // csv or jsonl
@@ -30,6 +33,9 @@ type Options struct {
 	MaxProblems int
 	// Progress, when set, is called now and then with the bytes read so far.
 	Progress func(bytesRead int64)
+	// BulkRows is the number of new records from which a record type with
+	// Spec.Bulk loads in bulk (DefaultBulkRows when 0).
+	BulkRows int
 }
 
 // Problem is one bad row: its number (1 = the first data row), the column
@@ -118,6 +124,9 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = DefaultMaxProblems
 	}
+	if opts.BulkRows <= 0 {
+		opts.BulkRows = DefaultBulkRows
+	}
 	src, err := newSource(body, opts.Format)
 	if err != nil {
 		return Report{}, err
@@ -145,6 +154,11 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 // run stages every good row with COPY, lets the database reject rows with
 // bad references, and merges what is left.
 func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options, rep *Report) error {
+	// The checks and merges sort and hash whole files; the default 4 MB
+	// would send a million-row file to disk several times over.
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '`+importMemory+`'`); err != nil {
+		return fmt.Errorf("prepare import: %w", err)
+	}
 	if err := s.createStage(ctx, tx); err != nil {
 		return err
 	}
@@ -157,7 +171,9 @@ func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options
 	for _, c := range s.Stage {
 		cols = append(cols, c.Name)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, cols, rows); err != nil {
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, cols, rows)
+	rows.close()
+	if err != nil {
 		if rows.fatal != nil {
 			return rows.fatal
 		}
@@ -175,7 +191,21 @@ func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options
 	if rep.Rejected > 0 && !opts.Partial {
 		return nil
 	}
-	return s.merge(ctx, tx, rep)
+	bulk, err := s.bulkWanted(ctx, tx, opts.BulkRows, rep.Rows-rep.Rejected)
+	if err != nil {
+		return err
+	}
+	if !bulk {
+		return s.merge(ctx, tx, rep)
+	}
+	aside, err := setAsideIndexes(ctx, tx, s.Bulk)
+	if err != nil {
+		return err
+	}
+	if err := s.merge(ctx, tx, rep); err != nil {
+		return err
+	}
+	return aside.rebuild(ctx, tx)
 }
 
 func (s *Spec[In]) createStage(ctx context.Context, tx pgx.Tx) error {
@@ -197,9 +227,11 @@ func (s *Spec[In]) rejectInStage(ctx context.Context, tx pgx.Tx, opts Options, r
 	queries := []string{}
 	if len(s.Identity) > 0 {
 		id := strings.Join(s.Identity, ", ")
-		queries = append(queries, `SELECT row_no, '`+s.Identity[len(s.Identity)-1]+`', 'duplicates row ' || first_row || ' of this file'
-			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY `+id+`) AS first_row FROM import_stage) d
-			WHERE row_no <> first_row`)
+		// Grouping hashes; a window over the whole file would sort it.
+		queries = append(queries, `SELECT s.row_no, '`+s.Identity[len(s.Identity)-1]+`', 'duplicates row ' || d.first_row || ' of this file'
+			FROM (SELECT `+id+`, min(row_no) AS first_row FROM import_stage GROUP BY `+id+` HAVING count(*) > 1) d
+				JOIN import_stage s USING (`+id+`)
+			WHERE s.row_no <> d.first_row`)
 	}
 	if s.Check != "" {
 		queries = append(queries, s.Check)

@@ -11,15 +11,18 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 )
 
-// fieldSetter parses one CSV cell into one field of an input struct.
+// fieldSetter parses one CSV cell into one field of an input struct. The
+// parsers write straight into the field, so a row costs no allocation per
+// cell beyond the values themselves.
 type fieldSetter struct {
 	index []int
-	parse func(cell string) (reflect.Value, error)
+	parse func(cell string, dst reflect.Value) error
 }
 
 var (
 	durationType = reflect.TypeFor[orchestrator.Duration]()
 	timeType     = reflect.TypeFor[time.Time]()
+	stringsType  = reflect.TypeFor[[]string]()
 )
 
 // fieldsOf maps the JSON names of t's fields (following embedded structs)
@@ -52,76 +55,105 @@ func fieldsOf(t reflect.Type) map[string]fieldSetter {
 // parserFor returns the cell parser of a field type. Pointers parse their
 // element and stay nil for an empty cell; anything without a natural text
 // form (maps, structs, slices of structs) is read as JSON.
-func parserFor(t reflect.Type) func(string) (reflect.Value, error) {
+func parserFor(t reflect.Type) func(string, reflect.Value) error {
 	if t.Kind() == reflect.Pointer {
 		elem := parserFor(t.Elem())
-		return func(cell string) (reflect.Value, error) {
-			v, err := elem(cell)
-			if err != nil {
-				return v, err
-			}
+		return func(cell string, dst reflect.Value) error {
 			p := reflect.New(t.Elem())
-			p.Elem().Set(v)
-			return p, nil
+			if err := elem(cell, p.Elem()); err != nil {
+				return err
+			}
+			dst.Set(p)
+			return nil
 		}
 	}
 	switch {
 	case t == durationType:
-		return func(cell string) (reflect.Value, error) {
+		return func(cell string, dst reflect.Value) error {
 			d, err := orchestrator.ParseDuration(cell)
-			return reflect.ValueOf(d), err
+			if err == nil {
+				dst.Set(reflect.ValueOf(d))
+			}
+			return err
 		}
 	case t == timeType:
-		return func(cell string) (reflect.Value, error) {
+		return func(cell string, dst reflect.Value) error {
 			tm, err := parseTime(cell)
-			return reflect.ValueOf(tm), err
+			if err == nil {
+				*dst.Addr().Interface().(*time.Time) = tm
+			}
+			return err
+		}
+	case t == stringsType:
+		return func(cell string, dst reflect.Value) error {
+			*dst.Addr().Interface().(*[]string) = splitList(cell)
+			return nil
 		}
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return func(cell string) (reflect.Value, error) { return reflect.ValueOf(cell).Convert(t), nil }
+		return func(cell string, dst reflect.Value) error {
+			dst.SetString(cell)
+			return nil
+		}
 	case reflect.Bool:
-		return func(cell string) (reflect.Value, error) {
+		return func(cell string, dst reflect.Value) error {
 			b, err := parseBool(cell)
-			return reflect.ValueOf(b), err
+			dst.SetBool(b)
+			return err
 		}
 	case reflect.Int, reflect.Int32, reflect.Int64:
-		return func(cell string) (reflect.Value, error) {
+		return func(cell string, dst reflect.Value) error {
 			n, err := strconv.ParseInt(cell, 10, 64)
-			if err != nil {
-				return reflect.Value{}, fmt.Errorf("%q is not a whole number", cell)
+			if err != nil || dst.OverflowInt(n) {
+				return fmt.Errorf("%q is not a whole number", cell)
 			}
-			return reflect.ValueOf(n).Convert(t), nil
+			dst.SetInt(n)
+			return nil
 		}
 	case reflect.Float64, reflect.Float32:
-		return func(cell string) (reflect.Value, error) {
+		return func(cell string, dst reflect.Value) error {
 			f, err := strconv.ParseFloat(cell, 64)
 			if err != nil {
-				return reflect.Value{}, fmt.Errorf("%q is not a number", cell)
+				return fmt.Errorf("%q is not a number", cell)
 			}
-			return reflect.ValueOf(f).Convert(t), nil
+			dst.SetFloat(f)
+			return nil
 		}
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.String {
-			return func(cell string) (reflect.Value, error) { return splitList(cell, t), nil }
+		switch t.Elem().Kind() {
+		case reflect.String, reflect.Int, reflect.Int32, reflect.Int64:
+			elem := parserFor(t.Elem())
+			return func(cell string, dst reflect.Value) error {
+				parts := splitList(cell)
+				out := reflect.MakeSlice(t, len(parts), len(parts))
+				for i, p := range parts {
+					if err := elem(p, out.Index(i)); err != nil {
+						return err
+					}
+				}
+				dst.Set(out)
+				return nil
+			}
 		}
 	}
-	return func(cell string) (reflect.Value, error) {
+	return func(cell string, dst reflect.Value) error {
 		p := reflect.New(t)
 		if err := json.Unmarshal([]byte(cell), p.Interface()); err != nil {
-			return reflect.Value{}, fmt.Errorf("must be JSON: %v", err)
+			return fmt.Errorf("must be JSON: %v", err)
 		}
-		return p.Elem(), nil
+		dst.Set(p.Elem())
+		return nil
 	}
 }
 
-// splitList reads "a; b; c" (or commas, or one per line) as a list.
-func splitList(cell string, t reflect.Type) reflect.Value {
+// splitList reads "a; b; c" (or commas, bars, or one per line) as a list.
+func splitList(cell string) []string {
 	parts := strings.FieldsFunc(cell, func(r rune) bool { return r == ';' || r == ',' || r == '\n' || r == '|' })
-	out := reflect.MakeSlice(t, 0, len(parts))
+	out := parts[:0]
 	for _, p := range parts {
 		if p = strings.TrimSpace(p); p != "" {
-			out = reflect.Append(out, reflect.ValueOf(p).Convert(t.Elem()))
+			out = append(out, p)
 		}
 	}
 	return out

@@ -14,8 +14,18 @@ import (
 // progressEvery is how many rows pass between progress callbacks.
 const progressEvery = 10000
 
+// Rows pass from the parsing goroutine to COPY in batches; a few batches in
+// flight keep both busy while memory stays bounded whatever the file size.
+const (
+	batchRows     = 512
+	batchesAhead  = 4
+	progressBatch = progressEvery / batchRows
+)
+
 // rowReader feeds COPY: it decodes and validates each row, records the bad
-// ones in the report and hands over the values of the good ones.
+// ones in the report and hands over the values of the good ones. Parsing
+// and validation run in their own goroutine (started by the first Next),
+// so they overlap with pgx encoding the rows and the server storing them.
 type rowReader[In any] struct {
 	spec   *Spec[In]
 	src    *source
@@ -27,8 +37,16 @@ type rowReader[In any] struct {
 	sets   []fieldSetter
 	extra  []int // CSV columns that go to the ExtraInto map
 	extraF fieldSetter
-	values []any
 	fatal  error
+
+	// Pipeline state: the producer owns src, rep and fatal until done is
+	// closed; the consumer reads them only after that.
+	batches chan [][]any
+	stop    chan struct{}
+	done    chan struct{}
+	cur     [][]any
+	i       int
+	ended   bool // Next saw the end: fatal is settled
 }
 
 func (s *Spec[In]) newRowReader(src *source, opts Options, rep *Report) (*rowReader[In], error) {
@@ -89,12 +107,94 @@ func (r *rowReader[In]) mapHeader(header []string) error {
 	return nil
 }
 
-// Next advances to the next good row, recording bad rows on the way.
+// Next advances to the next good row.
 func (r *rowReader[In]) Next() bool {
+	if r.batches == nil {
+		r.start()
+	}
+	if r.i++; r.i < len(r.cur) {
+		return true
+	}
+	batch, ok := <-r.batches
+	if !ok {
+		r.cur, r.ended = nil, true
+		return false
+	}
+	r.cur, r.i = batch, 0
+	return true
+}
+
+// Values returns the current row's staging values.
+func (r *rowReader[In]) Values() ([]any, error) { return r.cur[r.i], nil }
+
+// Err reports a failure that ended the file early. pgx asks while rows
+// still flow; the producer's fatal error is only read once the batches
+// channel is closed, which it closes after setting it.
+func (r *rowReader[In]) Err() error {
+	if !r.ended {
+		return nil
+	}
+	return r.fatal
+}
+
+// close stops the producer (when COPY ended early) and waits for it, so the
+// report is settled when close returns.
+func (r *rowReader[In]) close() {
+	if r.batches == nil {
+		return
+	}
+	close(r.stop)
+	<-r.done
+}
+
+func (r *rowReader[In]) start() {
+	r.batches = make(chan [][]any, batchesAhead)
+	r.stop = make(chan struct{})
+	r.done = make(chan struct{})
+	r.i = -1
+	go r.produce()
+}
+
+// produce reads the whole file, sending the good rows' values in batches.
+func (r *rowReader[In]) produce() {
+	defer close(r.done)
+	defer close(r.batches)
+	batch := make([][]any, 0, batchRows)
+	for sent := 1; ; sent++ {
+		in, ok := r.nextGood()
+		if ok {
+			vals := r.spec.Values(in, r.opts.Source)
+			row := make([]any, len(vals)+1)
+			row[0] = int32(r.src.row)
+			copy(row[1:], vals)
+			if batch = append(batch, row); len(batch) < batchRows {
+				continue
+			}
+		}
+		if len(batch) > 0 {
+			select {
+			case r.batches <- batch:
+			case <-r.stop:
+				return
+			}
+		}
+		if !ok {
+			return
+		}
+		if r.opts.Progress != nil && sent%progressBatch == 0 {
+			r.opts.Progress(r.src.lines.total)
+		}
+		batch = make([][]any, 0, batchRows)
+	}
+}
+
+// nextGood reads rows until a good one, recording the bad ones; false at
+// the end of the file or when the file cannot be read on (r.fatal).
+func (r *rowReader[In]) nextGood() (*In, bool) {
 	for {
 		in, err := r.read()
 		if errors.Is(err, io.EOF) {
-			return false
+			return nil, false
 		}
 		var rowErr *rowError
 		if errors.As(err, &rowErr) {
@@ -103,27 +203,20 @@ func (r *rowReader[In]) Next() bool {
 		}
 		if err != nil {
 			r.fatal = orchestrator.Errorf(orchestrator.EINVALID, "%v", err)
-			return false
+			return nil, false
 		}
-		if fe := orchestrator.ErrorFields(r.spec.Validate(in)); len(fe) > 0 {
+		if err := r.spec.Validate(in); err != nil {
 			// One problem per row keeps reports readable; the first field is named.
-			r.rep.add(Problem{Row: r.src.row, Column: fe[0].Field, Message: fe[0].Message}, r.opts.MaxProblems)
+			p := Problem{Row: r.src.row, Message: err.Error()}
+			if fe := orchestrator.ErrorFields(err); len(fe) > 0 {
+				p.Column, p.Message = fe[0].Field, fe[0].Message
+			}
+			r.rep.add(p, r.opts.MaxProblems)
 			continue
 		}
-		r.values = append(r.values[:0], int32(r.src.row))
-		r.values = append(r.values, r.spec.Values(in, r.opts.Source)...)
-		if r.opts.Progress != nil && r.src.row%progressEvery == 0 {
-			r.opts.Progress(r.src.lines.total)
-		}
-		return true
+		return in, true
 	}
 }
-
-// Values returns the current row's staging values.
-func (r *rowReader[In]) Values() ([]any, error) { return r.values, nil }
-
-// Err reports a failure that ended the file early.
-func (r *rowReader[In]) Err() error { return r.fatal }
 
 func (r *rowReader[In]) read() (*In, error) {
 	if r.src.format == "jsonl" {
@@ -160,11 +253,9 @@ func (r *rowReader[In]) fromCSV(rec []string) (*In, error) {
 			continue
 		}
 		set := r.sets[idx]
-		val, err := set.parse(cell)
-		if err != nil {
+		if err := set.parse(cell, v.FieldByIndex(set.index)); err != nil {
 			return nil, &rowError{row: r.src.row, column: r.names[idx], msg: err.Error()}
 		}
-		v.FieldByIndex(set.index).Set(val)
 	}
 	if len(r.extra) > 0 {
 		r.collectExtra(v, rec)
@@ -200,7 +291,11 @@ func (r *rowReader[In]) headerName(i int) string {
 }
 
 // jsonField and jsonMessage describe a JSON decoding error of one line.
+// Input types with their own strict decoders name the field themselves.
 func jsonField(err error) string {
+	if fe := orchestrator.ErrorFields(err); len(fe) > 0 {
+		return fe[0].Field
+	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		return typeErr.Field
@@ -213,7 +308,10 @@ func jsonField(err error) string {
 
 func jsonMessage(err error) string {
 	var typeErr *json.UnmarshalTypeError
+	fe := orchestrator.ErrorFields(err)
 	switch {
+	case len(fe) > 0:
+		return fe[0].Message
 	case errors.As(err, &typeErr):
 		return "must be " + typeErr.Type.String()
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

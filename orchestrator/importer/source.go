@@ -120,12 +120,24 @@ func checkCell(cell string) error {
 		return fmt.Errorf("value is %d bytes; the limit is %d", len(cell), maxCellBytes)
 	case !utf8.ValidString(cell):
 		return errors.New("value is not valid UTF-8 (save the file as UTF-8)")
-	case strings.ContainsFunc(cell, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }):
+	case hasControl(cell):
 		return errors.New("value contains control characters")
 	case looksLikeFormula(cell):
 		return errors.New("value looks like a spreadsheet formula (starts with =, +, - or @); quote it differently or remove the leading sign")
 	}
 	return nil
+}
+
+// hasControl reports control characters other than tab and line ends. In
+// valid UTF-8 every such character is a single byte below 0x80, so bytes
+// can be scanned without decoding runes.
+func hasControl(cell string) bool {
+	for i := 0; i < len(cell); i++ {
+		if c := cell[i]; c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 func looksLikeFormula(cell string) bool {

@@ -51,6 +51,14 @@ type Spec[In any] struct {
 	// After runs once after Merge inside the transaction (child tables,
 	// for instance); it may be nil.
 	After func(ctx context.Context, tx pgx.Tx) error
+	// Bulk lists the tables Merge and After write, the record table (whose
+	// Identity columns the staged rows match) first. When a file brings at
+	// least Options.BulkRows new records and at least as many as the record
+	// table holds, their secondary indexes and foreign keys are dropped
+	// before the merge and rebuilt after it, as pg_restore does: several
+	// times faster than maintaining them row by row, at the price of
+	// keeping readers of those tables waiting until the import commits.
+	Bulk []string
 }
 
 // Kind is a Spec with its input type erased, so kinds of different record

@@ -143,6 +143,7 @@ func IncidentImport() *importer.Spec[IncidentRow] {
 		After: func(ctx context.Context, tx pgx.Tx) error {
 			return syncLinks(ctx, tx, "incidents", stagedLink{incidentCIs, "cis"}, stagedLink{incidentServices, "services"})
 		},
+		Bulk: []string{"incidents", incidentCIs.table, incidentServices.table},
 	}
 }
 
@@ -192,39 +193,37 @@ type stagedLink struct {
 
 // syncLinks makes the links of every staged record of table exactly the
 // CIs its row names, deleting and inserting only the link rows that differ.
+// The wanted links go to an analysed temporary table first: planned
+// against a link table that is empty when the statement starts, an
+// anti-join would rescan the rows the statement itself adds.
 func syncLinks(ctx context.Context, tx pgx.Tx, table string, links ...stagedLink) error {
-	owners := `CREATE TEMP TABLE import_owner ON COMMIT DROP AS
-		SELECT s.row_no, r.id FROM import_stage s JOIN ` + table + ` r ON r.source = s.source AND r.external_id = s.external_id`
-	if _, err := tx.Exec(ctx, owners); err != nil {
-		return fmt.Errorf("find imported %s: %w", table, err)
-	}
-	if _, err := tx.Exec(ctx, `ANALYZE import_owner`); err != nil {
-		return fmt.Errorf("analyse imported %s: %w", table, err)
+	stmts := []string{
+		`CREATE TEMP TABLE import_owner ON COMMIT DROP AS
+			SELECT s.row_no, r.id FROM import_stage s JOIN ` + table + ` r ON r.source = s.source AND r.external_id = s.external_id`,
+		`ANALYZE import_owner`,
 	}
 	for _, l := range links {
-		if _, err := tx.Exec(ctx, linkSQL(l)); err != nil {
-			return fmt.Errorf("link %s: %w", l.table, err)
+		stmts = append(stmts,
+			// Keys are unique within a row (importedKeys), so import_link holds no duplicates.
+			`CREATE TEMP TABLE import_link ON COMMIT DROP AS
+				SELECT o.id AS owner, c.id AS ci
+				FROM import_stage s JOIN import_owner o ON o.row_no = s.row_no
+					CROSS JOIN LATERAL unnest(s.`+l.col+`) AS k (key) JOIN cis c ON c.key = k.key
+				ORDER BY 1, 2`,
+			`ANALYZE import_link`,
+			`DELETE FROM `+l.table+` l USING import_owner o
+				WHERE l.`+l.owner+` = o.id
+					AND NOT EXISTS (SELECT 1 FROM import_link w WHERE w.owner = l.`+l.owner+` AND w.ci = l.`+l.ci+`)`,
+			`INSERT INTO `+l.table+` (`+l.owner+`, `+l.ci+`) SELECT owner, ci FROM import_link ORDER BY owner, ci
+				ON CONFLICT DO NOTHING`,
+			`DROP TABLE import_link`)
+	}
+	for _, stmt := range stmts {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("link imported %s: %w", table, err)
 		}
 	}
 	return nil
-}
-
-func linkSQL(l stagedLink) string {
-	{
-		// Keys are unique within a row (importedKeys), so want holds no duplicates.
-		return `WITH want AS MATERIALIZED (
-				SELECT o.id AS owner, c.id AS ci
-				FROM import_stage s JOIN import_owner o ON o.row_no = s.row_no
-					CROSS JOIN LATERAL unnest(s.` + l.col + `) AS k (key) JOIN cis c ON c.key = k.key
-			), gone AS (
-				DELETE FROM ` + l.table + ` l USING import_owner o
-				WHERE l.` + l.owner + ` = o.id
-					AND NOT EXISTS (SELECT 1 FROM want w WHERE w.owner = l.` + l.owner + ` AND w.ci = l.` + l.ci + `)
-			)
-			INSERT INTO ` + l.table + ` (` + l.owner + `, ` + l.ci + `)
-			SELECT w.owner, w.ci FROM want w
-			WHERE NOT EXISTS (SELECT 1 FROM ` + l.table + ` l WHERE l.` + l.owner + ` = w.owner AND l.` + l.ci + ` = w.ci)`
-	}
 }
 
 // decodeRow decodes one JSON line into an import row: the export-only

@@ -72,6 +72,7 @@ func ProblemImport() *importer.Spec[ProblemInput] {
 				opened_at = EXCLUDED.opened_at, resolved_at = EXCLUDED.resolved_at, updated_at = now()
 			RETURNING (xmax = 0)`,
 		After: linkProblemIncidents,
+		Bulk:  []string{"problems"},
 	}
 }
 
@@ -172,6 +173,7 @@ func ChangeImport() *importer.Spec[ChangeRow] {
 		After: func(ctx context.Context, tx pgx.Tx) error {
 			return syncLinks(ctx, tx, "changes", stagedLink{changeCIs, "cis"})
 		},
+		Bulk: []string{"changes", changeCIs.table},
 	}
 }
 
@@ -217,5 +219,6 @@ func ReleaseImport() *importer.Spec[ReleaseInput] {
 		After: func(ctx context.Context, tx pgx.Tx) error {
 			return syncLinks(ctx, tx, "releases", stagedLink{releaseCIs, "cis"})
 		},
+		Bulk: []string{"releases", releaseCIs.table},
 	}
 }

@@ -55,12 +55,18 @@ var causeWords = []struct{ fragment, cause string }{
 	{"natural", "natural_disaster"}, {"flood", "natural_disaster"}, {"earthquake", "natural_disaster"}, {"storm", "natural_disaster"},
 }
 
+// causeSpelling reads "Human error" and "human-error" as human_error.
+var causeSpelling = strings.NewReplacer(" ", "_", "-", "_")
+
 func causeOf(s string) string {
+	if slices.Contains(Causes, s) {
+		return s
+	}
 	l := strings.ToLower(trimmed(s))
 	if l == "" {
 		return ""
 	}
-	if norm := strings.NewReplacer(" ", "_", "-", "_").Replace(l); slices.Contains(Causes, norm) {
+	if norm := causeSpelling.Replace(l); slices.Contains(Causes, norm) {
 		return norm
 	}
 	for _, w := range causeWords {
