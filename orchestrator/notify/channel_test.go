@@ -100,8 +100,12 @@ func FuzzChannelURL(f *testing.F) {
 		c := channelRow{Channel: Channel{Name: "x", Kind: KindWebhook, Events: []string{"*"}}, rawURL: raw}
 		_ = c.validate()
 		red := redactURL(raw)
-		if u, err := url.Parse(raw); err == nil && u.RawQuery != "" && strings.Contains(red, u.RawQuery) && u.RawQuery != redactedMark {
-			t.Fatalf("query %q shown in %q", u.RawQuery, red)
+		if u, err := url.Parse(raw); err == nil && u.RawQuery != "" {
+			// The query may look like the path ("A?A"); what follows the
+			// "?" must be the mark alone.
+			if _, shown, _ := strings.Cut(red, "?"); shown != redactedMark {
+				t.Fatalf("query %q shown in %q", u.RawQuery, red)
+			}
 		}
 		if strings.Count(strings.SplitN(red, "?", 2)[0], "/") > 4 {
 			t.Fatalf("more than one path segment shown: %q", red)
