@@ -90,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c := &Cluster{log: log, user: u, bin: bin, ephemeral: cfg.Ephemeral, users: users}
 	if err := c.start(ctx, dir); err != nil {
 		users.Close()
-		c.removeShortSocketDir()
+		c.removeShortSocketDir(false)
 		return nil, fmt.Errorf("start local postgres in %s: %w", dir, err)
 	}
 	return c, nil
@@ -179,15 +179,23 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	if err := c.stopServer(ctx); err != nil {
 		return fmt.Errorf("stop local postgres in %s: %w", c.lay.home, err)
 	}
-	c.removeShortSocketDir()
+	c.removeShortSocketDir(true)
 	return nil
 }
 
 // removeShortSocketDir removes the socket directory made in /tmp, which is
-// made anew at each start, so that /tmp does not collect them. Only an empty
-// one goes: a live server's socket stays.
-func (c *Cluster) removeShortSocketDir() {
-	if c.lay.socketDir != "" && c.lay.socketDir != c.lay.runDir {
+// made anew at each start, so that /tmp does not collect them. Once the
+// server is known to be stopped it goes with whatever the postmaster was
+// still removing when pg_ctl returned (the socket's lock file can outlive
+// postmaster.pid by a moment); otherwise only an empty one goes, so a live
+// server's socket stays.
+func (c *Cluster) removeShortSocketDir(serverStopped bool) {
+	if c.lay.socketDir == "" || c.lay.socketDir == c.lay.runDir {
+		return
+	}
+	if serverStopped {
+		_ = os.RemoveAll(c.lay.socketDir)
+	} else {
 		_ = os.Remove(c.lay.socketDir)
 	}
 }
