@@ -34,7 +34,10 @@ const (
 
 // BenchmarkListIncidents serves GET /api/v1/incidents?limit=100 with a
 // mix of filters from a 1,000,000-incident table to 50 concurrent clients
-// over loopback HTTP, and reports the p50 and p99 latency.
+// over loopback HTTP, and reports the p50 and p99 latency of the mix (and
+// logs them per filter). Answers other than 200 — the server's 30 s request
+// timeout, under overload — are counted, not fatal: they are part of the
+// figure.
 func BenchmarkListIncidents(b *testing.B) {
 	ctx := context.Background()
 	pool, err := postgres.Open(ctx, pgtest.NewURL(b), postgres.Options{MaxConns: 20}) // bcdr serve's default
@@ -43,11 +46,6 @@ func BenchmarkListIncidents(b *testing.B) {
 	}
 	b.Cleanup(pool.Close)
 	loadListBench(b, pool)
-	{ // DBG
-		rows, _ := pool.Query(ctx, `EXPLAIN ANALYZE SELECT i.id FROM incidents i WHERE i.title ILIKE $1 ORDER BY i.opened_at DESC, i.id DESC LIMIT 101`, pgx.QueryExecModeExec, "%ci-00940%")
-		for rows.Next() { var l string; rows.Scan(&l); fmt.Println("DBG", l) }
-		rows.Close()
-	}
 	migrator, err := postgres.NewMigrator(pool, migrations.FS, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -60,41 +58,71 @@ func BenchmarkListIncidents(b *testing.B) {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: listBenchClients}, Timeout: time.Minute}
 	for b.Loop() {
-		lat := listBenchRun(b, client, srv.URL, token)
-		slices.Sort(lat)
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		// One client first: the cost of a request without queueing.
+		alone, _ := listBenchRun(b, client, srv.URL, token, 1, 200)
+		var single []time.Duration
+		for _, lat := range alone {
+			single = append(single, lat...)
+		}
+		slices.Sort(single)
+		b.ReportMetric(ms(percentile(single, 50)), "1-client-p50-ms")
+		start := time.Now()
+		byFilter, failed := listBenchRun(b, client, srv.URL, token, listBenchClients, listBenchRequests)
+		elapsed := time.Since(start)
+		var all []time.Duration
+		for _, f := range listBenchQueries {
+			lat := byFilter[f]
+			slices.Sort(lat)
+			b.Logf("%-55s p50 %8.1f ms  p99 %8.1f ms", "limit=100"+f, ms(percentile(lat, 50)), ms(percentile(lat, 99)))
+			all = append(all, lat...)
+		}
+		slices.Sort(all)
+		b.ReportMetric(ms(percentile(all, 50)), "p50-ms")
+		b.ReportMetric(ms(percentile(all, 99)), "p99-ms")
+		b.ReportMetric(float64(listBenchRequests)/elapsed.Seconds(), "requests/s")
+		b.ReportMetric(float64(failed), "failed")
 	}
 }
 
-// listBenchQueries are the filters the clients cycle through; CI and
-// service keys are filled in at random.
+// percentile picks the p-th percentile of sorted latencies.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[(len(sorted)-1)*p/100]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// listBenchQueries are the filters the clients cycle through; %s is a CI
+// key (for service, a business service's) drawn at random. The title
+// search names one CI, so it matches about a hundred incidents.
 var listBenchQueries = []string{
 	"", "&priority=P1", "&priority=P2&cause=hardware", "&cause=network", "&status=open", "&major=true",
 	"&ci=%s", "&service=%s", "&opened_after=2025-03-01&opened_before=2025-04-01", "&q=%s",
 }
 
-// listBenchRun sends listBenchRequests requests from listBenchClients
-// goroutines and returns each one's latency.
-func listBenchRun(b *testing.B, client *http.Client, base, token string) []time.Duration {
+// listBenchRun sends requests from clients goroutines and returns the
+// latencies by filter and how many failed.
+func listBenchRun(b *testing.B, client *http.Client, base, token string, clients, requests int) (map[string][]time.Duration, int) {
 	var (
-		mu   sync.Mutex
-		lat  = make([]time.Duration, 0, listBenchRequests)
-		next = make(chan int)
-		wg   sync.WaitGroup
+		mu       sync.Mutex
+		byFilter = map[string][]time.Duration{}
+		failed   int
+		next     = make(chan int)
+		wg       sync.WaitGroup
 	)
-	for c := range listBenchClients {
+	for c := range clients {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(c), 7))
 			for i := range next {
-				q := listBenchQueries[i%len(listBenchQueries)]
-				switch q {
-				case "&ci=%s":
-					q = fmt.Sprintf(q, listBenchCIKey(listBenchServices+rng.IntN(listBenchCIs-listBenchServices)))
+				filter := listBenchQueries[i%len(listBenchQueries)]
+				q := filter
+				switch filter {
 				case "&service=%s":
-					q = fmt.Sprintf(q, listBenchCIKey(rng.IntN(listBenchServices)))
-				case "&q=%s":
-					q = fmt.Sprintf(q, listBenchCIKey(listBenchServices+rng.IntN(listBenchCIs-listBenchServices)))
+					q = fmt.Sprintf(filter, listBenchCIKey(rng.IntN(listBenchServices)))
+				case "&ci=%s", "&q=%s":
+					q = fmt.Sprintf(filter, listBenchCIKey(listBenchServices+rng.IntN(listBenchCIs-listBenchServices)))
 				}
 				req, _ := http.NewRequest("GET", base+"/api/v1/incidents?limit=100"+q, nil)
 				req.Header.Set("Authorization", "Bearer "+token)
@@ -104,26 +132,28 @@ func listBenchRun(b *testing.B, client *http.Client, base, token string) []time.
 					b.Error(err)
 					continue
 				}
-				body, _ := io.ReadAll(resp.Body)
+				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				took := time.Since(start)
-				if resp.StatusCode != http.StatusOK {
-					b.Errorf("%s: %d after %v: %.200s", q, resp.StatusCode, took, body)
-				}
 				mu.Lock()
-				lat = append(lat, took)
+				byFilter[filter] = append(byFilter[filter], took)
+				if resp.StatusCode != http.StatusOK {
+					failed++
+				}
 				mu.Unlock()
 			}
 		})
 	}
-	for i := range listBenchRequests {
+	for i := range requests {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return lat
+	return byFilter, failed
 }
 
+// listBenchCIKey names generated CI i; the first listBenchServices are
+// business services.
 func listBenchCIKey(i int) string {
 	if i < listBenchServices {
 		return fmt.Sprintf("svc-%03d", i)
@@ -134,7 +164,8 @@ func listBenchCIKey(i int) string {
 // loadListBench fills the database with CopyFrom: 10,000 CIs (100 of them
 // business services), 1,000,000 incidents over two years with one or two
 // affected CIs each and a service on a quarter. The secondary indexes are
-// built after the load, as a restore would.
+// built after the load, as a restore would, and the tables vacuumed and
+// analysed as autovacuum would have by the time such a table is queried.
 func loadListBench(b *testing.B, pool *pgxpool.Pool) {
 	ctx := context.Background()
 	cis := make([][]any, 0, listBenchCIs)
@@ -213,7 +244,7 @@ func loadListBench(b *testing.B, pool *pgxpool.Pool) {
 	if _, err := pool.Exec(ctx, `SELECT setval('incidents_id_seq', $1), setval('cis_id_seq', $2)`, listBenchIncidents, listBenchCIs); err != nil {
 		b.Fatal(err)
 	}
-	for _, stmt := range append(indexes, `ANALYZE cis, incidents, incident_cis, incident_services`) {
+	for _, stmt := range append(indexes, `VACUUM (ANALYZE) cis, incidents, incident_cis, incident_services`) {
 		if _, err := pool.Exec(ctx, stmt); err != nil {
 			b.Fatalf("%s: %v", stmt, err)
 		}
