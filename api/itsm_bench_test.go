@@ -132,13 +132,15 @@ func listBenchRun(b *testing.B, client *http.Client, base, token string, clients
 					b.Error(err)
 					continue
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
+				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				took := time.Since(start)
 				mu.Lock()
 				byFilter[filter] = append(byFilter[filter], took)
 				if resp.StatusCode != http.StatusOK {
-					failed++
+					if failed++; failed <= 3 {
+						b.Logf("%s: %d after %v: %.200s", q, resp.StatusCode, took, body)
+					}
 				}
 				mu.Unlock()
 			}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 )
 
@@ -371,6 +373,41 @@ func TestImportOneBadIncidentInAHundredThousand(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, n-1, rep.Unchanged)
 	require.Equal(t, before, env.itsmSnapshot())
+}
+
+// Imports of one record type take turns: the same file sent four times at
+// once is inserted by exactly one of them and found unchanged by the rest.
+func TestImportSameIncidentsConcurrently(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	itsmSeed(t, env, "db1", "web1", "svcTax")
+	var b strings.Builder
+	b.WriteString("external_id,title,priority,affected_cis,affected_services,opened_at\n")
+	for i := range 500 {
+		fmt.Fprintf(&b, "INC%04d,Disk latency %d,P3,db1; web1,svcTax,2026-01-05T10:00:00Z\n", i, i)
+	}
+	const imports = 4
+	reports := make([]importer.Report, imports)
+	errs := make([]error, imports)
+	var wg sync.WaitGroup
+	for i := range imports {
+		wg.Go(func() {
+			reports[i], errs[i] = ImportRegistry().Import(t.Context(), env.pool, "incidents",
+				strings.NewReader(b.String()), importer.Options{Format: "csv"})
+		})
+	}
+	wg.Wait()
+	inserted, unchanged := 0, 0
+	for i := range imports {
+		require.NoError(t, errs[i])
+		inserted += reports[i].Inserted
+		unchanged += reports[i].Unchanged
+	}
+	require.Equal(t, 500, inserted)
+	require.Equal(t, 3*500, unchanged)
+	require.Equal(t, 500, itsmCount(t, env, "incidents"))
+	require.Equal(t, 1000, itsmCount(t, env, "incident_cis"))
+	require.Equal(t, 500, itsmCount(t, env, "incident_services"))
 }
 
 // incidentSchema lists the indexes and constraints of the incident tables.

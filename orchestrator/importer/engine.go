@@ -155,9 +155,17 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 // bad references, and merges what is left.
 func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options, rep *Report) error {
 	// The checks and merges sort and hash whole files; the default 4 MB
-	// would send a million-row file to disk several times over.
-	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '`+importMemory+`'`); err != nil {
-		return fmt.Errorf("prepare import: %w", err)
+	// would send a million-row file to disk several times over. JIT
+	// compiling those few large statements costs more than it saves.
+	// Imports of one record type take turns, so a merge may insert the
+	// records it did not find without racing another import to them.
+	for _, stmt := range []string{`SET LOCAL work_mem = '` + importMemory + `'`, `SET LOCAL jit = off`} {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("prepare import: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "bcdr import "+s.Type); err != nil {
+		return fmt.Errorf("wait for other %s imports: %w", s.Type, err)
 	}
 	if err := s.createStage(ctx, tx); err != nil {
 		return err

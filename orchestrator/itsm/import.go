@@ -116,36 +116,48 @@ func IncidentImport() *importer.Spec[IncidentRow] {
 				FROM import_stage s
 				WHERE s.problem_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM problems p WHERE p.id = s.problem_id)`,
 		// Only new rows and rows whose values or links differ are written, so
-		// unchanged records are neither rewritten nor locked.
-		Merge: `WITH staged AS (
-				SELECT s.*, coalesce(pe.id, pn.id, s.problem_id) AS problem
-				FROM import_stage s
-					LEFT JOIN problems pe ON pe.source = s.source AND pe.external_id = s.problem_ref
-					LEFT JOIN problems pn ON pn.id = ` + problemNumber + `
+		// unchanged records are neither rewritten nor locked. New records are
+		// inserted outright rather than through ON CONFLICT, whose
+		// speculative insertion costs a third of a million-row load: imports
+		// of incidents take turns, so none can appear in between.
+		Merge: `WITH inserted AS (
+				INSERT INTO incidents (source, external_id, title, description, priority, major, cause,
+					opened_at, restored_at, closed_at, problem_id, continuity_invoked)
+				SELECT s.source, s.external_id, s.title, s.description, s.priority, s.major, s.cause,
+					s.opened_at, s.restored_at, s.closed_at, s.problem, s.continuity_invoked
+				FROM ` + stagedIncidents + ` s
+				WHERE NOT EXISTS (SELECT 1 FROM incidents o WHERE o.source = s.source AND o.external_id = s.external_id)
+				RETURNING true
+			), updated AS (
+				UPDATE incidents i SET title = s.title, description = s.description, priority = s.priority,
+					major = s.major, cause = s.cause, opened_at = s.opened_at, restored_at = s.restored_at,
+					closed_at = s.closed_at, problem_id = s.problem, continuity_invoked = s.continuity_invoked,
+					updated_at = now()
+				FROM ` + stagedIncidents + ` s
+				WHERE i.source = s.source AND i.external_id = s.external_id
+					AND ((i.title, i.description, i.priority, i.major, i.cause, i.opened_at, i.restored_at, i.closed_at,
+							i.problem_id, i.continuity_invoked)
+						IS DISTINCT FROM (s.title, s.description, s.priority, s.major, s.cause, s.opened_at, s.restored_at,
+							s.closed_at, s.problem, s.continuity_invoked)
+						OR ` + linksDiffer(incidentCIs, "s.cis", "i.id") + `
+						OR ` + linksDiffer(incidentServices, "s.services", "i.id") + `)
+				RETURNING false
 			)
-			INSERT INTO incidents AS i (source, external_id, title, description, priority, major, cause,
-				opened_at, restored_at, closed_at, problem_id, continuity_invoked)
-			SELECT s.source, s.external_id, s.title, s.description, s.priority, s.major, s.cause,
-				s.opened_at, s.restored_at, s.closed_at, s.problem, s.continuity_invoked
-			FROM staged s LEFT JOIN incidents o ON o.source = s.source AND o.external_id = s.external_id
-			WHERE o.id IS NULL
-				OR (o.title, o.description, o.priority, o.major, o.cause, o.opened_at, o.restored_at, o.closed_at,
-						o.problem_id, o.continuity_invoked)
-					IS DISTINCT FROM (s.title, s.description, s.priority, s.major, s.cause, s.opened_at, s.restored_at,
-						s.closed_at, s.problem, s.continuity_invoked)
-				OR ` + linksDiffer(incidentCIs, "s.cis", "o.id") + `
-				OR ` + linksDiffer(incidentServices, "s.services", "o.id") + `
-			ON CONFLICT (source, external_id) DO UPDATE SET title = EXCLUDED.title, description = EXCLUDED.description,
-				priority = EXCLUDED.priority, major = EXCLUDED.major, cause = EXCLUDED.cause, opened_at = EXCLUDED.opened_at,
-				restored_at = EXCLUDED.restored_at, closed_at = EXCLUDED.closed_at, problem_id = EXCLUDED.problem_id,
-				continuity_invoked = EXCLUDED.continuity_invoked, updated_at = now()
-			RETURNING (xmax = 0)`,
+			SELECT * FROM inserted UNION ALL SELECT * FROM updated`,
 		After: func(ctx context.Context, tx pgx.Tx) error {
 			return syncLinks(ctx, tx, "incidents", stagedLink{incidentCIs, "cis"}, stagedLink{incidentServices, "services"})
 		},
 		Bulk: []string{"incidents", incidentCIs.table, incidentServices.table},
 	}
 }
+
+// stagedIncidents is the staging table with each row's problem reference
+// resolved: a problem of the same source with that external_id, else the
+// bcdr problem with that number, else the problem_id column.
+const stagedIncidents = `(SELECT s.*, coalesce(pe.id, pn.id, s.problem_id) AS problem
+	FROM import_stage s
+		LEFT JOIN problems pe ON pe.source = s.source AND pe.external_id = s.problem_ref
+		LEFT JOIN problems pn ON pn.id = ` + problemNumber + `)`
 
 // problemNumber is a staged problem reference read as a bcdr problem id, or
 // NULL when it is not a whole number (CASE keeps the cast from failing).
@@ -191,15 +203,20 @@ type stagedLink struct {
 	col string
 }
 
-// syncLinks makes the links of every staged record of table exactly the
+// syncLinks makes the links of every record this import wrote exactly the
 // CIs its row names, deleting and inserting only the link rows that differ.
+// Records it left alone already have those links: the merges write every
+// record whose links differ. The written records' rows carry this
+// transaction's id and stay locked by it until commit, so no other writer
+// changes their links in between and the inserts need no ON CONFLICT.
 // The wanted links go to an analysed temporary table first: planned
 // against a link table that is empty when the statement starts, an
 // anti-join would rescan the rows the statement itself adds.
 func syncLinks(ctx context.Context, tx pgx.Tx, table string, links ...stagedLink) error {
 	stmts := []string{
 		`CREATE TEMP TABLE import_owner ON COMMIT DROP AS
-			SELECT s.row_no, r.id FROM import_stage s JOIN ` + table + ` r ON r.source = s.source AND r.external_id = s.external_id`,
+			SELECT s.row_no, r.id FROM import_stage s JOIN ` + table + ` r ON r.source = s.source AND r.external_id = s.external_id
+			WHERE r.xmin = pg_current_xact_id()::xid`,
 		`ANALYZE import_owner`,
 	}
 	for _, l := range links {
@@ -208,14 +225,14 @@ func syncLinks(ctx context.Context, tx pgx.Tx, table string, links ...stagedLink
 			`CREATE TEMP TABLE import_link ON COMMIT DROP AS
 				SELECT o.id AS owner, c.id AS ci
 				FROM import_stage s JOIN import_owner o ON o.row_no = s.row_no
-					CROSS JOIN LATERAL unnest(s.`+l.col+`) AS k (key) JOIN cis c ON c.key = k.key
-				ORDER BY 1, 2`,
+					CROSS JOIN LATERAL unnest(s.`+l.col+`) AS k (key) JOIN cis c ON c.key = k.key`,
 			`ANALYZE import_link`,
 			`DELETE FROM `+l.table+` l USING import_owner o
 				WHERE l.`+l.owner+` = o.id
 					AND NOT EXISTS (SELECT 1 FROM import_link w WHERE w.owner = l.`+l.owner+` AND w.ci = l.`+l.ci+`)`,
-			`INSERT INTO `+l.table+` (`+l.owner+`, `+l.ci+`) SELECT owner, ci FROM import_link ORDER BY owner, ci
-				ON CONFLICT DO NOTHING`,
+			`INSERT INTO `+l.table+` (`+l.owner+`, `+l.ci+`) SELECT w.owner, w.ci FROM import_link w
+				WHERE NOT EXISTS (SELECT 1 FROM `+l.table+` l WHERE l.`+l.owner+` = w.owner AND l.`+l.ci+` = w.ci)
+				ORDER BY w.owner, w.ci`,
 			`DROP TABLE import_link`)
 	}
 	for _, stmt := range stmts {
