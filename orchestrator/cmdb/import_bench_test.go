@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/internal/heapwatch"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
@@ -36,8 +35,7 @@ func BenchmarkImportCMDB(b *testing.B) {
 	reg := importer.NewRegistry(CIImport(), RelationImport())
 	for b.Loop() {
 		pool := pgtest.New(b)
-		var peak atomic.Uint64
-		stop := samplePeakHeap(&peak)
+		stop := heapwatch.Start()
 		start := time.Now()
 		for _, f := range []struct {
 			typ  string
@@ -51,31 +49,6 @@ func BenchmarkImportCMDB(b *testing.B) {
 			b.ReportMetric(time.Since(t0).Seconds(), f.typ+"-s")
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "total-s")
-		stop()
-		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(stop())/(1<<20), "peak-heap-MiB")
 	}
-}
-
-// samplePeakHeap records the largest live heap seen until stop is called.
-func samplePeakHeap(peak *atomic.Uint64) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		var m runtime.MemStats
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > peak.Load() {
-				peak.Store(m.HeapAlloc)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/internal/heapwatch"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
@@ -98,19 +98,18 @@ func benchImport(b *testing.B, reg importer.Registry, pool *pgxpool.Pool, file s
 	}
 	defer f.Close()
 	runtime.GC()
-	var peak atomic.Uint64
-	stop := samplePeakHeap(&peak)
+	stop := heapwatch.Start()
 	start := time.Now()
 	rep, err := reg.Import(context.Background(), pool, "incidents", f, importer.Options{Format: "csv", Source: "bench"})
 	took := time.Since(start)
-	stop()
+	peak := stop()
 	if err != nil {
 		b.Fatalf("import %s: %v %+v", file, err, rep.Problems)
 	}
 	if rep.Inserted != rep.Rows {
 		b.Fatalf("import %s: %d rows, %d inserted", file, rep.Rows, rep.Inserted)
 	}
-	return took, peak.Load()
+	return took, peak
 }
 
 // rawCopy is the baseline: COPY of the same file into a table with the
@@ -215,29 +214,4 @@ func writeIncidentCSV(path string, n int) error {
 		return err
 	}
 	return f.Close()
-}
-
-// samplePeakHeap records the largest live heap seen (sampled every 20 ms)
-// until stop is called.
-func samplePeakHeap(peak *atomic.Uint64) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		var m runtime.MemStats
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > peak.Load() {
-				peak.Store(m.HeapAlloc)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
