@@ -21,12 +21,8 @@ func (s *Service) Approve(ctx context.Context, id string) (Runbook, error) {
 		return Runbook{}, err
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		h, err := getHeader(ctx, tx, n, true)
-		if err != nil {
+		if err := lockLive(ctx, tx, n, "is retired"); err != nil {
 			return err
-		}
-		if h.RetiredAt != nil {
-			return orchestrator.Errorf(orchestrator.ECONFLICT, "runbook %d is retired", n)
 		}
 		vs, err := versions(ctx, tx, n)
 		if err != nil {
@@ -76,12 +72,8 @@ func (s *Service) Review(ctx context.Context, id string, in ReviewInput) (Runboo
 		return Runbook{}, fieldError("notes", "%s", msg)
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		h, err := getHeader(ctx, tx, n, true)
-		if err != nil {
+		if err := lockLive(ctx, tx, n, "is retired"); err != nil {
 			return err
-		}
-		if h.RetiredAt != nil {
-			return orchestrator.Errorf(orchestrator.ECONFLICT, "runbook %d is retired", n)
 		}
 		var version int
 		err = tx.QueryRow(ctx, `SELECT version FROM runbook_versions WHERE runbook_id = $1 AND status = 'approved'`, n).Scan(&version)
@@ -113,12 +105,8 @@ func (s *Service) Retire(ctx context.Context, id string) (Runbook, error) {
 		return Runbook{}, err
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		h, err := getHeader(ctx, tx, n, true)
-		if err != nil {
+		if err := lockLive(ctx, tx, n, "is already retired"); err != nil {
 			return err
-		}
-		if h.RetiredAt != nil {
-			return orchestrator.Errorf(orchestrator.ECONFLICT, "runbook %d is already retired", n)
 		}
 		now, actor := s.clock.Now(), orchestrator.ActorFrom(ctx)
 		if _, err := tx.Exec(ctx, `UPDATE runbook_versions SET status = 'retired', ended_at = $2

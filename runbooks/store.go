@@ -45,6 +45,19 @@ func parseID(id string) (int64, error) {
 	return n, nil
 }
 
+// lockLive locks runbook id's header for the rest of the transaction and
+// refuses a retired runbook: "runbook <id> <retired>".
+func lockLive(ctx context.Context, tx pgx.Tx, id int64, retired string) error {
+	h, err := getHeader(ctx, tx, id, true)
+	if err != nil {
+		return err
+	}
+	if h.RetiredAt != nil {
+		return orchestrator.Errorf(orchestrator.ECONFLICT, "runbook %d %s", id, retired)
+	}
+	return nil
+}
+
 // getHeader reads a runbook row; lock takes it FOR UPDATE, which
 // serialises every write to one runbook.
 func getHeader(ctx context.Context, q postgres.Querier, id int64, lock bool) (header, error) {

@@ -22,12 +22,8 @@ func (s *Service) edit(ctx context.Context, id, action string, change func(sv *s
 		return Runbook{}, err
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		h, err := getHeader(ctx, tx, n, true)
-		if err != nil {
+		if err := lockLive(ctx, tx, n, "is retired and can no longer be edited"); err != nil {
 			return err
-		}
-		if h.RetiredAt != nil {
-			return orchestrator.Errorf(orchestrator.ECONFLICT, "runbook %d is retired and can no longer be edited", n)
 		}
 		vs, err := versions(ctx, tx, n)
 		if err != nil {
