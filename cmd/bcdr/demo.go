@@ -11,7 +11,7 @@ import (
 
 	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/demo"
+	"github.com/bcdr/bcdr/demo"
 )
 
 func runDemo(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {

@@ -109,3 +109,14 @@ func Translate(err error) error {
 	}
 	return err
 }
+
+// NowArg is the argument of `coalesce($n::timestamptz, now())` for clock:
+// nil, selecting the database clock, when clock is nil (real time, see
+// orchestrator.Runtime); the clock's time otherwise.
+func NowArg(clock orchestrator.Clock) *time.Time {
+	if clock == nil {
+		return nil
+	}
+	t := clock.Now()
+	return &t
+}
