@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,16 +15,16 @@ import (
 func (s *Server) backupRoutes() []Route {
 	targets := resource[backup.Target, backup.TargetInput]{
 		list:   s.listBackupTargets,
-		get:    getByID(s.backup.Get),
-		create: s.backup.Create,
-		update: updateByID(s.backup.Replace),
-		delete: deleteByID(s.backup.Delete),
+		get:    getByID(s.svc.Backups.Get),
+		create: s.svc.Backups.Create,
+		update: updateByID(s.svc.Backups.Replace),
+		delete: deleteByID(s.svc.Backups.Delete),
 	}
 	return append(targets.routes(s, "/backup-targets", "id", recordReads, recordWrites),
 		// A check runs the backup tool now, while the client waits, and
 		// answers with its recorded result.
 		Route{Method: "POST", Path: "/backup-targets/:id/check", Roles: recordWrites, Timeout: backup.MaxCheckDuration,
-			handler: actOn(s, http.StatusOK, s.backup.CheckNow)},
+			handler: actOn(s, http.StatusOK, s.svc.Backups.CheckNow)},
 		Route{Method: "GET", Path: "/backup-targets/:id/checks", Roles: recordReads, handler: listUnder(s, s.listBackupChecks)},
 		Route{Method: "GET", Path: "/cis/:key/backup-status", Roles: recordReads, handler: s.ciBackupStatus},
 	)
@@ -38,7 +37,7 @@ func (s *Server) listBackupTargets(ctx context.Context, values url.Values, page 
 	if err := q.err(); err != nil {
 		return orchestrator.List[backup.Target]{}, err
 	}
-	return s.backup.List(ctx, f, page)
+	return s.svc.Backups.List(ctx, f, page)
 }
 
 // listBackupChecks pages through a target's checks, newest first.
@@ -46,7 +45,7 @@ func (s *Server) listBackupChecks(ctx context.Context, id int64, values url.Valu
 	if err := newQuery(values).err(); err != nil {
 		return orchestrator.List[backup.Check]{}, err
 	}
-	return s.backup.Checks(ctx, id, page)
+	return s.svc.Backups.Checks(ctx, id, page)
 }
 
 // ciBackupStatus reports a CI's backups and the age of its newest verified
@@ -59,7 +58,7 @@ func (s *Server) ciBackupStatus(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	ctx, key, now := c.Request.Context(), c.Param("key"), time.Now()
+	ctx, key, now := c.Request.Context(), c.Param("key"), s.rt.Now()
 	if given {
 		respond[backup.Status](s, c, http.StatusOK)(backup.RPOStatus(ctx, s.pool, key, rpo, now))
 		return

@@ -17,16 +17,16 @@ import (
 func (s *Server) cmdbRoutes() []Route {
 	cis := resource[cmdb.CI, cmdb.CIInput]{
 		list:   s.listCIs,
-		get:    s.cmdb.GetCI,
-		create: s.cmdb.CreateCI,
-		update: s.cmdb.ReplaceCI,
-		delete: s.cmdb.DeleteCI,
+		get:    s.svc.CMDB.GetCI,
+		create: s.svc.CMDB.CreateCI,
+		update: s.svc.CMDB.ReplaceCI,
+		delete: s.svc.CMDB.DeleteCI,
 	}
 	relations := resource[cmdb.Relation, cmdb.RelationInput]{
 		list:   s.listRelations,
-		get:    s.cmdb.GetRelation,
-		create: s.cmdb.CreateRelation,
-		delete: s.cmdb.DeleteRelation,
+		get:    s.svc.CMDB.GetRelation,
+		create: s.svc.CMDB.CreateRelation,
+		delete: s.svc.CMDB.DeleteRelation,
 	}
 	routes := append(cis.routes(s, "/cis", "key", recordReads, recordWrites),
 		relations.routes(s, "/relations", "id", recordReads, recordWrites)...)
@@ -57,7 +57,7 @@ func (s *Server) listCIs(ctx context.Context, values url.Values, page orchestrat
 	if err != nil {
 		return orchestrator.List[cmdb.CI]{}, err
 	}
-	return s.cmdb.ListCIs(ctx, f, page)
+	return s.svc.CMDB.ListCIs(ctx, f, page)
 }
 
 func relationFilter(values url.Values) (cmdb.RelationFilter, error) {
@@ -72,7 +72,7 @@ func (s *Server) listRelations(ctx context.Context, values url.Values, page orch
 	if err != nil {
 		return orchestrator.List[cmdb.Relation]{}, err
 	}
-	return s.cmdb.ListRelations(ctx, f, page)
+	return s.svc.CMDB.ListRelations(ctx, f, page)
 }
 
 // withCSVExport answers ?format=csv with export and anything else with
@@ -125,7 +125,7 @@ func (s *Server) exportCIs(c *gin.Context, values url.Values, w *csv.Writer) err
 	if err := w.Write(ciCSVHeader); err != nil {
 		return err
 	}
-	return s.cmdb.EachCI(c.Request.Context(), f, func(ci cmdb.CI) error {
+	return s.svc.CMDB.EachCI(c.Request.Context(), f, func(ci cmdb.CI) error {
 		attrs, _ := json.Marshal(ci.Attributes)
 		service := ""
 		if ci.Service != nil {
@@ -146,7 +146,7 @@ func (s *Server) exportRelations(c *gin.Context, values url.Values, w *csv.Write
 	if err := w.Write([]string{"from", "to", "type", "group", "min_up", "source", "external_id"}); err != nil {
 		return err
 	}
-	return s.cmdb.EachRelation(c.Request.Context(), f, func(r cmdb.Relation) error {
+	return s.svc.CMDB.EachRelation(c.Request.Context(), f, func(r cmdb.Relation) error {
 		return w.Write(orchestrator.SpreadsheetSafe(r.From, r.To, r.Type, r.Group, strconv.Itoa(r.MinUp), r.Source, r.ExternalID))
 	})
 }

@@ -10,7 +10,7 @@ import (
 
 // directoryRoutes serves contacts, call trees, suppliers and SLAs.
 func (s *Server) directoryRoutes() []Route {
-	d := s.directory
+	d := s.svc.Directory
 	contacts := resource[directory.Contact, directory.ContactInput]{
 		list: func(ctx context.Context, q url.Values, page orchestrator.Page) (orchestrator.List[directory.Contact], error) {
 			fq := newQuery(q)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -69,7 +68,7 @@ func setup(t *testing.T) *testEnv {
 	env := &testEnv{
 		t:      t,
 		pool:   pool,
-		server: NewServer(Options{Pool: pool, Migrator: migrator, Logger: slog.New(slog.DiscardHandler), BaseURL: "http://bcdr.test"}),
+		server: NewServer(Options{Pool: pool, Migrator: migrator, Services: testServices(pool), BaseURL: "http://bcdr.test"}),
 		tokens: map[orchestrator.Role]string{},
 	}
 	svc := auth.NewService(pool)

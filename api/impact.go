@@ -13,7 +13,7 @@ import (
 
 // LoadGraph reads the CMDB graph into memory, so the first impact
 // question after start does not pay for it.
-func (s *Server) LoadGraph(ctx context.Context) error { return s.impact.Graphs().Load(ctx) }
+func (s *Server) LoadGraph(ctx context.Context) error { return s.svc.Impact.Graphs().Load(ctx) }
 
 // impactRoutes serves BIAs and their settings, the risk register,
 // requirements, gaps and the dependency-graph questions. What-if is a POST
@@ -22,10 +22,10 @@ func (s *Server) LoadGraph(ctx context.Context) error { return s.impact.Graphs()
 func (s *Server) impactRoutes() []Route {
 	risks := resource[impact.Risk, impact.RiskInput]{
 		list:   s.listRisks,
-		get:    s.impact.GetRisk,
-		create: s.impact.CreateRisk,
-		update: s.impact.ReplaceRisk,
-		delete: s.impact.DeleteRisk,
+		get:    s.svc.Impact.GetRisk,
+		create: s.svc.Impact.CreateRisk,
+		update: s.svc.Impact.ReplaceRisk,
+		delete: s.svc.Impact.DeleteRisk,
 	}
 	rs := []Route{
 		{Method: "GET", Path: "/settings/bia", Roles: recordReads, handler: s.getBIASettings},
@@ -50,7 +50,7 @@ func (s *Server) impactRoutes() []Route {
 }
 
 func (s *Server) getBIASettings(c *gin.Context) {
-	respond[impact.Settings](s, c, http.StatusOK)(s.impact.Settings(c.Request.Context()))
+	respond[impact.Settings](s, c, http.StatusOK)(s.svc.Impact.Settings(c.Request.Context()))
 }
 
 func (s *Server) putBIASettings(c *gin.Context) {
@@ -59,11 +59,11 @@ func (s *Server) putBIASettings(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	respond[impact.Settings](s, c, http.StatusOK)(s.impact.ReplaceSettings(c.Request.Context(), in))
+	respond[impact.Settings](s, c, http.StatusOK)(s.svc.Impact.ReplaceSettings(c.Request.Context(), in))
 }
 
 func (s *Server) getBIA(c *gin.Context) {
-	respond[impact.BIA](s, c, http.StatusOK)(s.impact.CurrentBIA(c.Request.Context(), c.Param("key")))
+	respond[impact.BIA](s, c, http.StatusOK)(s.svc.Impact.CurrentBIA(c.Request.Context(), c.Param("key")))
 }
 
 func (s *Server) putBIA(c *gin.Context) {
@@ -72,20 +72,20 @@ func (s *Server) putBIA(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	respond[impact.BIA](s, c, http.StatusOK)(s.impact.SaveBIA(c.Request.Context(), c.Param("key"), in))
+	respond[impact.BIA](s, c, http.StatusOK)(s.svc.Impact.SaveBIA(c.Request.Context(), c.Param("key"), in))
 }
 
 func (s *Server) approveBIA(c *gin.Context) {
-	respond[impact.BIA](s, c, http.StatusOK)(s.impact.ApproveBIA(c.Request.Context(), c.Param("key")))
+	respond[impact.BIA](s, c, http.StatusOK)(s.svc.Impact.ApproveBIA(c.Request.Context(), c.Param("key")))
 }
 
 func (s *Server) listBIAVersions(c *gin.Context) {
-	versions, err := s.impact.BIAVersions(c.Request.Context(), c.Param("key"))
+	versions, err := s.svc.Impact.BIAVersions(c.Request.Context(), c.Param("key"))
 	respond[orchestrator.List[impact.BIA]](s, c, http.StatusOK)(orchestrator.List[impact.BIA]{Items: orEmpty(versions)}, err)
 }
 
 func (s *Server) getBIAVersion(c *gin.Context) {
-	respond[impact.BIA](s, c, http.StatusOK)(s.impact.BIAVersion(c.Request.Context(), c.Param("key"), c.Param("version")))
+	respond[impact.BIA](s, c, http.StatusOK)(s.svc.Impact.BIAVersion(c.Request.Context(), c.Param("key"), c.Param("version")))
 }
 
 func (s *Server) getBIALoss(c *gin.Context) {
@@ -106,7 +106,7 @@ func (s *Server) getBIALoss(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	respond[impact.Loss](s, c, http.StatusOK)(s.impact.LossAfter(c.Request.Context(), c.Param("key"), after, version))
+	respond[impact.Loss](s, c, http.StatusOK)(s.svc.Impact.LossAfter(c.Request.Context(), c.Param("key"), after, version))
 }
 
 // orEmpty makes a nil list encode as [].

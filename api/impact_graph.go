@@ -16,19 +16,19 @@ func (s *Server) whatIf(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	respond[impact.WhatIfAnswer](s, c, http.StatusOK)(s.impact.WhatIf(c.Request.Context(), in))
+	respond[impact.WhatIfAnswer](s, c, http.StatusOK)(s.svc.Impact.WhatIf(c.Request.Context(), in))
 }
 
 func (s *Server) getDependencies(c *gin.Context) {
-	respond[impact.ClosureView](s, c, http.StatusOK)(s.impact.Dependencies(c.Request.Context(), c.Param("key")))
+	respond[impact.ClosureView](s, c, http.StatusOK)(s.svc.Impact.Dependencies(c.Request.Context(), c.Param("key")))
 }
 
 func (s *Server) getDependents(c *gin.Context) {
-	respond[impact.ClosureView](s, c, http.StatusOK)(s.impact.Dependents(c.Request.Context(), c.Param("key")))
+	respond[impact.ClosureView](s, c, http.StatusOK)(s.svc.Impact.Dependents(c.Request.Context(), c.Param("key")))
 }
 
 func (s *Server) getRequirements(c *gin.Context) {
-	respond[impact.CIRequirements](s, c, http.StatusOK)(s.impact.Requirements(c.Request.Context(), c.Param("key")))
+	respond[impact.CIRequirements](s, c, http.StatusOK)(s.svc.Impact.Requirements(c.Request.Context(), c.Param("key")))
 }
 
 // cycleList is the body of GET /cmdb/cycles.
@@ -37,7 +37,7 @@ type cycleList struct {
 }
 
 func (s *Server) getCycles(c *gin.Context) {
-	cycles, err := s.impact.Cycles(c.Request.Context())
+	cycles, err := s.svc.Impact.Cycles(c.Request.Context())
 	respond[cycleList](s, c, http.StatusOK)(cycleList{Cycles: orEmpty(cycles)}, err)
 }
 
@@ -48,7 +48,7 @@ func (s *Server) getGaps(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	respond[impact.Gaps](s, c, http.StatusOK)(s.impact.Gaps(c.Request.Context(), kind))
+	respond[impact.Gaps](s, c, http.StatusOK)(s.svc.Impact.Gaps(c.Request.Context(), kind))
 }
 
 // ciWithRequirements is a CI listed with ?include=requirements.
@@ -90,7 +90,7 @@ func (s *Server) withRequirements(list gin.HandlerFunc) gin.HandlerFunc {
 		for i, ci := range cis.Items {
 			keys[i] = ci.Key
 		}
-		reqs, err := s.impact.RequirementsOf(ctx, keys)
+		reqs, err := s.svc.Impact.RequirementsOf(ctx, keys)
 		if err != nil {
 			s.writeError(c, err)
 			return

@@ -24,9 +24,9 @@ func (s *Server) listRisks(ctx context.Context, values url.Values, page orchestr
 	if err := q.err(); err != nil {
 		return orchestrator.List[impact.Risk]{}, err
 	}
-	return s.impact.ListRisks(ctx, f, page)
+	return s.svc.Impact.ListRisks(ctx, f, page)
 }
 
 func (s *Server) getHeatmap(c *gin.Context) {
-	respond[impact.Heatmap](s, c, http.StatusOK)(s.impact.Heatmap(c.Request.Context()))
+	respond[impact.Heatmap](s, c, http.StatusOK)(s.svc.Impact.Heatmap(c.Request.Context()))
 }

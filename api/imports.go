@@ -9,10 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/cmdb"
-	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/importer"
-	"github.com/bcdr/bcdr/orchestrator/itsm"
 )
 
 // Imports stream: no body limit, and time enough for millions of rows.
@@ -20,17 +17,6 @@ const (
 	importBodyLimit = -1
 	importTimeout   = 30 * time.Minute
 )
-
-// ImportRegistry returns every importable record type; the API and the
-// command line share it.
-func ImportRegistry() importer.Registry {
-	return importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
-		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
-		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
-}
-
-// ImportTypes lists the importable record types, sorted.
-func ImportTypes() []string { return ImportRegistry().Types() }
 
 func (s *Server) importRoutes() []Route {
 	return []Route{
@@ -47,7 +33,7 @@ func (s *Server) runImport(c *gin.Context) {
 	partial := q.boolean("partial")
 	source := q.str("source")
 	if typ == "" {
-		q.v.Add("type", "is required: one of %s", strings.Join(ImportTypes(), ", "))
+		q.v.Add("type", "is required: one of %s", strings.Join(s.svc.Imports.Types(), ", "))
 	}
 	if err := q.err(); err != nil {
 		s.writeError(c, err)
@@ -57,7 +43,7 @@ func (s *Server) runImport(c *gin.Context) {
 		format = formatFromContentType(c.ContentType())
 	}
 	opts := importer.Options{Format: format, Partial: partial != nil && *partial, Source: source}
-	rep, err := s.imports.Import(c.Request.Context(), s.pool, typ, c.Request.Body, opts)
+	rep, err := s.svc.Imports.Import(c.Request.Context(), s.pool, typ, c.Request.Body, opts)
 	switch {
 	case errors.Is(err, importer.ErrRejected):
 		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": errorDetail{Code: orchestrator.EINVALID,

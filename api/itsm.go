@@ -22,31 +22,31 @@ const itsmMaxSearch = 200
 func (s *Server) itsmRoutes() []Route {
 	incidents := resource[itsm.Incident, itsm.IncidentInput]{
 		list:   s.listIncidents,
-		get:    getByID(s.itsm.Incident),
-		create: s.itsm.CreateIncident,
-		update: updateByID(s.itsm.UpdateIncident),
-		delete: deleteByID(s.itsm.DeleteIncident),
+		get:    getByID(s.svc.ITSM.Incident),
+		create: s.svc.ITSM.CreateIncident,
+		update: updateByID(s.svc.ITSM.UpdateIncident),
+		delete: deleteByID(s.svc.ITSM.DeleteIncident),
 	}
 	problems := resource[itsm.Problem, itsm.ProblemInput]{
 		list:   s.listProblems,
-		get:    getByID(s.itsm.Problem),
-		create: s.itsm.CreateProblem,
-		update: updateByID(s.itsm.UpdateProblem),
-		delete: deleteByID(s.itsm.DeleteProblem),
+		get:    getByID(s.svc.ITSM.Problem),
+		create: s.svc.ITSM.CreateProblem,
+		update: updateByID(s.svc.ITSM.UpdateProblem),
+		delete: deleteByID(s.svc.ITSM.DeleteProblem),
 	}
 	changes := resource[itsm.Change, itsm.ChangeInput]{
 		list:   s.listChanges,
-		get:    getByID(s.itsm.Change),
-		create: s.itsm.CreateChange,
-		update: updateByID(s.itsm.UpdateChange),
-		delete: deleteByID(s.itsm.DeleteChange),
+		get:    getByID(s.svc.ITSM.Change),
+		create: s.svc.ITSM.CreateChange,
+		update: updateByID(s.svc.ITSM.UpdateChange),
+		delete: deleteByID(s.svc.ITSM.DeleteChange),
 	}
 	releases := resource[itsm.Release, itsm.ReleaseInput]{
 		list:   s.listReleases,
-		get:    getByID(s.itsm.Release),
-		create: s.itsm.CreateRelease,
-		update: updateByID(s.itsm.UpdateRelease),
-		delete: deleteByID(s.itsm.DeleteRelease),
+		get:    getByID(s.svc.ITSM.Release),
+		create: s.svc.ITSM.CreateRelease,
+		update: updateByID(s.svc.ITSM.UpdateRelease),
+		delete: deleteByID(s.svc.ITSM.DeleteRelease),
 	}
 	var rs []Route
 	rs = append(rs, incidents.routes(s, "/incidents", "id", recordReads, recordWrites)...)
@@ -89,7 +89,7 @@ func (s *Server) listIncidents(ctx context.Context, q url.Values, page orchestra
 	if err := fq.err(); err != nil {
 		return orchestrator.List[itsm.Incident]{}, err
 	}
-	return s.itsm.ListIncidents(ctx, f, page)
+	return s.svc.ITSM.ListIncidents(ctx, f, page)
 }
 
 func (s *Server) listProblems(ctx context.Context, q url.Values, page orchestrator.Page) (orchestrator.List[itsm.Problem], error) {
@@ -98,7 +98,7 @@ func (s *Server) listProblems(ctx context.Context, q url.Values, page orchestrat
 	if err := fq.err(); err != nil {
 		return orchestrator.List[itsm.Problem]{}, err
 	}
-	return s.itsm.ListProblems(ctx, f, page)
+	return s.svc.ITSM.ListProblems(ctx, f, page)
 }
 
 func (s *Server) listChanges(ctx context.Context, q url.Values, page orchestrator.Page) (orchestrator.List[itsm.Change], error) {
@@ -114,7 +114,7 @@ func (s *Server) listChanges(ctx context.Context, q url.Values, page orchestrato
 	if err := fq.err(); err != nil {
 		return orchestrator.List[itsm.Change]{}, err
 	}
-	return s.itsm.ListChanges(ctx, f, page)
+	return s.svc.ITSM.ListChanges(ctx, f, page)
 }
 
 func (s *Server) listReleases(ctx context.Context, q url.Values, page orchestrator.Page) (orchestrator.List[itsm.Release], error) {
@@ -128,7 +128,7 @@ func (s *Server) listReleases(ctx context.Context, q url.Values, page orchestrat
 	if err := fq.err(); err != nil {
 		return orchestrator.List[itsm.Release]{}, err
 	}
-	return s.itsm.ListReleases(ctx, f, page)
+	return s.svc.ITSM.ListReleases(ctx, f, page)
 }
 
 // The CSV exports have the import's columns, so an exported file imports

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +49,7 @@ func BenchmarkListIncidents(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(NewServer(Options{Pool: pool, Migrator: migrator, Logger: slog.New(slog.DiscardHandler), BaseURL: "http://bcdr.test"}))
+	srv := httptest.NewServer(NewServer(Options{Pool: pool, Migrator: migrator, Services: testServices(pool), BaseURL: "http://bcdr.test"}))
 	b.Cleanup(srv.Close)
 	_, token, err := auth.NewService(pool).Create(ctx, "bench", orchestrator.RoleOperator)
 	if err != nil {

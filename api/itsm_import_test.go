@@ -392,7 +392,7 @@ func TestImportSameIncidentsConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range imports {
 		wg.Go(func() {
-			reports[i], errs[i] = ImportRegistry().Import(t.Context(), env.pool, "incidents",
+			reports[i], errs[i] = testImports().Import(t.Context(), env.pool, "incidents",
 				strings.NewReader(b.String()), importer.Options{Format: "csv"})
 		})
 	}

@@ -17,10 +17,10 @@ const (
 )
 
 // itsmPeriod reads ?from= and ?to= (default: the 365 days up to now).
-func itsmPeriod(q *query) (from, to time.Time) {
+func itsmPeriod(q *query, now time.Time) (from, to time.Time) {
 	from, to = q.time("from"), q.time("to")
 	if to.IsZero() {
-		to = time.Now().UTC().Truncate(time.Second)
+		to = now.UTC().Truncate(time.Second)
 	}
 	if from.IsZero() {
 		from = to.Add(-itsm.Year)
@@ -33,7 +33,7 @@ func (s *Server) serviceFigures(c *gin.Context) { s.incidentFigures(c, true) }
 
 func (s *Server) incidentFigures(c *gin.Context, service bool) {
 	q := newQuery(c.Request.URL.Query())
-	from, to := itsmPeriod(q)
+	from, to := itsmPeriod(q, s.rt.Now())
 	if err := q.err(); err != nil {
 		s.writeError(c, err)
 		return
@@ -44,7 +44,7 @@ func (s *Server) incidentFigures(c *gin.Context, service bool) {
 
 func (s *Server) serviceAvailability(c *gin.Context) {
 	q := newQuery(c.Request.URL.Query())
-	from, to := itsmPeriod(q)
+	from, to := itsmPeriod(q, s.rt.Now())
 	opts := itsm.AvailabilityOptions{MeasuredIn: q.oneOf("measured_in", itsm.Measured24x7, itsm.MeasuredBusinessHours)}
 	if t := q.str("target"); t != "" {
 		f, err := strconv.ParseFloat(t, 64)
@@ -62,7 +62,7 @@ func (s *Server) serviceAvailability(c *gin.Context) {
 
 func (s *Server) changeFigures(c *gin.Context) {
 	q := newQuery(c.Request.URL.Query())
-	from, to := itsmPeriod(q)
+	from, to := itsmPeriod(q, s.rt.Now())
 	top := itsmDefaultTop
 	if t := q.str("top"); t != "" {
 		n, err := strconv.Atoi(t)

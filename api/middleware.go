@@ -109,7 +109,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		s.writeError(c, errNoToken)
 		return
 	}
-	actor, err := s.tokens.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+	actor, err := s.svc.Tokens.Authenticate(c.Request.Context(), strings.TrimSpace(token))
 	if err != nil {
 		s.writeError(c, err)
 		return

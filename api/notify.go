@@ -13,17 +13,17 @@ import (
 func (s *Server) notifyRoutes() []Route {
 	channels := resource[notify.Channel, channelRequest]{
 		list:   s.listChannels,
-		get:    getByID(s.notify.Get),
+		get:    getByID(s.svc.Notify.Get),
 		create: s.createChannel,
 		patch:  updateByID(s.updateChannel),
-		delete: deleteByID(s.notify.Delete),
+		delete: deleteByID(s.svc.Notify.Delete),
 	}
 	return append(channels.routes(s, "/notification-channels", "id", recordReads, recordWrites),
 		Route{Method: "GET", Path: "/notification-channels/:id/deliveries", Roles: recordReads, handler: listUnder(s, s.listDeliveries)},
 		// A test notification is queued; a replica's deliverer sends it at
 		// its next poll, so the answer is 202 with the pending delivery.
 		Route{Method: "POST", Path: "/notification-channels/:id/test", Roles: recordWrites,
-			handler: actOn(s, http.StatusAccepted, s.notify.SendTest)},
+			handler: actOn(s, http.StatusAccepted, s.svc.Notify.SendTest)},
 	)
 }
 
@@ -60,7 +60,7 @@ func (s *Server) listChannels(ctx context.Context, values url.Values, page orche
 	if err := q.err(); err != nil {
 		return orchestrator.List[notify.Channel]{}, err
 	}
-	return s.notify.List(ctx, f, page)
+	return s.svc.Notify.List(ctx, f, page)
 }
 
 func (s *Server) createChannel(ctx context.Context, req channelRequest) (notify.Channel, error) {
@@ -68,7 +68,7 @@ func (s *Server) createChannel(ctx context.Context, req channelRequest) (notify.
 	if err != nil {
 		return notify.Channel{}, err
 	}
-	return s.notify.Create(ctx, in)
+	return s.svc.Notify.Create(ctx, in)
 }
 
 // updateChannel changes only the fields the body names.
@@ -77,7 +77,7 @@ func (s *Server) updateChannel(ctx context.Context, id int64, req channelRequest
 	if err != nil {
 		return notify.Channel{}, err
 	}
-	return s.notify.Update(ctx, id, in)
+	return s.svc.Notify.Update(ctx, id, in)
 }
 
 // listDeliveries pages through a channel's deliveries, newest first.
@@ -87,5 +87,5 @@ func (s *Server) listDeliveries(ctx context.Context, id int64, values url.Values
 	if err := q.err(); err != nil {
 		return orchestrator.List[notify.Delivery]{}, err
 	}
-	return s.notify.Deliveries(ctx, id, f, page)
+	return s.svc.Notify.Deliveries(ctx, id, f, page)
 }

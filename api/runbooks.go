@@ -19,21 +19,21 @@ const kitTimeout = 5 * time.Minute
 
 func (s *Server) runbookRoutes() []Route {
 	rb := resource[runbooks.Runbook, runbooks.CreateInput]{
-		get:    s.runbooks.Get,
-		create: s.runbooks.Create,
+		get:    s.svc.Runbooks.Get,
+		create: s.svc.Runbooks.Create,
 	}
 	return append(rb.routes(s, "/runbooks", "id", recordReads, recordWrites),
 		// The list answers summaries, not whole runbooks.
 		Route{Method: "GET", Path: "/runbooks", Roles: recordReads, handler: s.listRunbooks},
-		Route{Method: "POST", Path: "/runbooks/:id/steps", Roles: recordWrites, handler: withBody(s, s.runbooks.AddStep)},
+		Route{Method: "POST", Path: "/runbooks/:id/steps", Roles: recordWrites, handler: withBody(s, s.svc.Runbooks.AddStep)},
 		Route{Method: "PATCH", Path: "/runbooks/:id/steps/:step", Roles: recordWrites, handler: s.updateStep},
 		Route{Method: "DELETE", Path: "/runbooks/:id/steps/:step", Roles: recordWrites, handler: s.removeStep},
-		Route{Method: "PUT", Path: "/runbooks/:id/order", Roles: recordWrites, handler: withBody(s, s.runbooks.ReorderSteps)},
-		Route{Method: "PATCH", Path: "/runbooks/:id/sections", Roles: recordWrites, handler: withBody(s, s.runbooks.ReplaceSections)},
-		Route{Method: "POST", Path: "/runbooks/:id/regenerate", Roles: recordWrites, handler: withID(s, s.runbooks.Regenerate)},
-		Route{Method: "POST", Path: "/runbooks/:id/approve", Roles: recordWrites, handler: withID(s, s.runbooks.Approve)},
-		Route{Method: "POST", Path: "/runbooks/:id/review", Roles: recordWrites, handler: withBody(s, s.runbooks.Review)},
-		Route{Method: "POST", Path: "/runbooks/:id/retire", Roles: recordWrites, handler: withID(s, s.runbooks.Retire)},
+		Route{Method: "PUT", Path: "/runbooks/:id/order", Roles: recordWrites, handler: withBody(s, s.svc.Runbooks.ReorderSteps)},
+		Route{Method: "PATCH", Path: "/runbooks/:id/sections", Roles: recordWrites, handler: withBody(s, s.svc.Runbooks.ReplaceSections)},
+		Route{Method: "POST", Path: "/runbooks/:id/regenerate", Roles: recordWrites, handler: withID(s, s.svc.Runbooks.Regenerate)},
+		Route{Method: "POST", Path: "/runbooks/:id/approve", Roles: recordWrites, handler: withID(s, s.svc.Runbooks.Approve)},
+		Route{Method: "POST", Path: "/runbooks/:id/review", Roles: recordWrites, handler: withBody(s, s.svc.Runbooks.Review)},
+		Route{Method: "POST", Path: "/runbooks/:id/retire", Roles: recordWrites, handler: withID(s, s.svc.Runbooks.Retire)},
 		Route{Method: "GET", Path: "/runbooks/:id/versions", Roles: recordReads, handler: s.listRunbookVersions},
 		Route{Method: "GET", Path: "/runbooks/:id/versions/:version", Roles: recordReads, handler: s.getRunbookVersion},
 		Route{Method: "GET", Path: "/runbooks/:id/versions/:version/diff/:other", Roles: recordReads, handler: s.diffRunbookVersions},
@@ -67,11 +67,11 @@ func (s *Server) updateStep(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	respond[runbooks.Runbook](s, c, http.StatusOK)(s.runbooks.UpdateStep(c.Request.Context(), c.Param("id"), c.Param("step"), in))
+	respond[runbooks.Runbook](s, c, http.StatusOK)(s.svc.Runbooks.UpdateStep(c.Request.Context(), c.Param("id"), c.Param("step"), in))
 }
 
 func (s *Server) removeStep(c *gin.Context) {
-	respond[runbooks.Runbook](s, c, http.StatusOK)(s.runbooks.RemoveStep(c.Request.Context(), c.Param("id"), c.Param("step")))
+	respond[runbooks.Runbook](s, c, http.StatusOK)(s.svc.Runbooks.RemoveStep(c.Request.Context(), c.Param("id"), c.Param("step")))
 }
 
 func (s *Server) listRunbooks(c *gin.Context) {
@@ -89,20 +89,20 @@ func (s *Server) listRunbooks(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	respond[orchestrator.List[runbooks.Summary]](s, c, http.StatusOK)(s.runbooks.List(c.Request.Context(), f, page))
+	respond[orchestrator.List[runbooks.Summary]](s, c, http.StatusOK)(s.svc.Runbooks.List(c.Request.Context(), f, page))
 }
 
 func (s *Server) listRunbookVersions(c *gin.Context) {
-	vs, err := s.runbooks.Versions(c.Request.Context(), c.Param("id"))
+	vs, err := s.svc.Runbooks.Versions(c.Request.Context(), c.Param("id"))
 	respond[gin.H](s, c, http.StatusOK)(gin.H{"items": vs}, err)
 }
 
 func (s *Server) getRunbookVersion(c *gin.Context) {
-	respond[runbooks.Version](s, c, http.StatusOK)(s.runbooks.GetVersion(c.Request.Context(), c.Param("id"), c.Param("version")))
+	respond[runbooks.Version](s, c, http.StatusOK)(s.svc.Runbooks.GetVersion(c.Request.Context(), c.Param("id"), c.Param("version")))
 }
 
 func (s *Server) diffRunbookVersions(c *gin.Context) {
-	respond[runbooks.Diff](s, c, http.StatusOK)(s.runbooks.Diff(c.Request.Context(), c.Param("id"), c.Param("version"), c.Param("other")))
+	respond[runbooks.Diff](s, c, http.StatusOK)(s.svc.Runbooks.Diff(c.Request.Context(), c.Param("id"), c.Param("version"), c.Param("other")))
 }
 
 // exportRunbook answers one runbook as a file: HTML (the default),
@@ -118,7 +118,7 @@ func (s *Server) exportRunbook(c *gin.Context) {
 	if format == "" {
 		format = runbooks.FormatHTML
 	}
-	doc, err := s.runbooks.Document(c.Request.Context(), c.Param("id"), version)
+	doc, err := s.svc.Runbooks.Document(c.Request.Context(), c.Param("id"), version)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -141,7 +141,7 @@ func (s *Server) exportKit(c *gin.Context) {
 	}
 	var buf bytes.Buffer
 	zs := runbooks.NewZipSink(&buf)
-	m, err := s.runbooks.WriteKit(c.Request.Context(), zs)
+	m, err := s.svc.Runbooks.WriteKit(c.Request.Context(), zs)
 	if err == nil {
 		err = zs.Close()
 	}

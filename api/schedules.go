@@ -12,16 +12,16 @@ import (
 func (s *Server) scheduleRoutes() []Route {
 	schedules := resource[scheduler.Schedule, scheduleRequest]{
 		list:   s.listSchedules,
-		get:    getByID(s.schedules.Get),
+		get:    getByID(s.svc.Schedules.Get),
 		create: s.createSchedule,
 		patch:  updateByID(s.updateSchedule),
-		delete: deleteByID(s.schedules.Delete),
+		delete: deleteByID(s.svc.Schedules.Delete),
 	}
 	return append(schedules.routes(s, "/schedules", "id", recordReads, recordWrites),
 		Route{Method: "GET", Path: "/schedules/:id/runs", Roles: recordReads, handler: listUnder(s, s.listScheduleRuns)},
 		// Firing queues a run now; a replica's scheduler picks it up at its
 		// next poll, so the answer is 202 with the pending run.
-		Route{Method: "POST", Path: "/schedules/:id/run", Roles: recordWrites, handler: actOn(s, http.StatusAccepted, s.schedules.FireNow)},
+		Route{Method: "POST", Path: "/schedules/:id/run", Roles: recordWrites, handler: actOn(s, http.StatusAccepted, s.svc.Schedules.FireNow)},
 	)
 }
 
@@ -68,7 +68,7 @@ func (s *Server) listSchedules(ctx context.Context, values url.Values, page orch
 	if err := q.err(); err != nil {
 		return orchestrator.List[scheduler.Schedule]{}, err
 	}
-	return s.schedules.List(ctx, f, page)
+	return s.svc.Schedules.List(ctx, f, page)
 }
 
 // enumStrings lists enum values as the strings a filter accepts.
@@ -85,7 +85,7 @@ func (s *Server) createSchedule(ctx context.Context, req scheduleRequest) (sched
 	if err != nil {
 		return scheduler.Schedule{}, err
 	}
-	return s.schedules.Create(ctx, in)
+	return s.svc.Schedules.Create(ctx, in)
 }
 
 // updateSchedule changes only the fields the body names.
@@ -94,7 +94,7 @@ func (s *Server) updateSchedule(ctx context.Context, id int64, req scheduleReque
 	if err != nil {
 		return scheduler.Schedule{}, err
 	}
-	return s.schedules.Update(ctx, id, in)
+	return s.svc.Schedules.Update(ctx, id, in)
 }
 
 // listScheduleRuns pages through a schedule's run history, latest first.
@@ -104,5 +104,5 @@ func (s *Server) listScheduleRuns(ctx context.Context, id int64, values url.Valu
 	if err := q.err(); err != nil {
 		return orchestrator.List[scheduler.Run]{}, err
 	}
-	return s.schedules.Runs(ctx, id, f, page)
+	return s.svc.Schedules.Runs(ctx, id, f, page)
 }

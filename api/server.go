@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -33,11 +32,29 @@ const (
 	defaultTimeout   = 30 * time.Second
 )
 
+// Services are the capability services the handlers call. The
+// composition root (cmd/bcdr) builds them once over one pool and shares
+// them with the scheduler, so the API and scheduled work see one graph
+// cache and one clock.
+type Services struct {
+	Tokens    *auth.Service
+	CMDB      *cmdb.Service
+	Imports   importer.Registry
+	Directory *directory.Service
+	ITSM      *itsm.Store
+	Schedules *scheduler.Service
+	Notify    *notify.Service
+	Impact    *impact.Service
+	Runbooks  *runbooks.Service
+	Backups   *backup.Service
+}
+
 // Options configure a Server.
 type Options struct {
 	Pool     *pgxpool.Pool
 	Migrator *postgres.Migrator
-	Logger   *slog.Logger
+	Runtime  orchestrator.Runtime
+	Services Services
 	// BaseURL is the externally visible root URL, used in links.
 	BaseURL string
 	// Registry receives the server's metrics; nil makes a private one.
@@ -46,71 +63,36 @@ type Options struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
+	svc      Services
 	pool     *pgxpool.Pool
 	migrator *postgres.Migrator
+	rt       orchestrator.Runtime
 	logger   *slog.Logger
 	baseURL  string
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	router   *gin.Engine
-
-	// The capability services the handlers call.
-	tokens    *auth.Service
-	cmdb      *cmdb.Service
-	imports   importer.Registry
-	directory *directory.Service
-	itsm      *itsm.Store
-	schedules *scheduler.Service
-	impact    *impact.Service
-	runbooks  *runbooks.Service
-	backup    *backup.Service
-	notify    *notify.Service
 }
 
-// NewServer wires the services over the pool and builds the router.
+// NewServer builds the router over services the caller wired.
 func NewServer(opts Options) *Server {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
-		pool:      opts.Pool,
-		migrator:  opts.Migrator,
-		logger:    opts.Logger,
-		baseURL:   opts.BaseURL,
-		registry:  opts.Registry,
-		tokens:    auth.NewService(opts.Pool),
-		cmdb:      cmdb.NewService(opts.Pool),
-		imports:   ImportRegistry(),
-		directory: directory.NewService(opts.Pool, orchestrator.SystemClock{}),
-		itsm:      itsm.NewStore(opts.Pool),
-		schedules: scheduler.NewService(opts.Pool, nil),
-		notify:    notify.NewService(opts.Pool, nil),
-		impact:    impact.NewService(opts.Pool, impact.NewGraphCache(opts.Pool, opts.Logger), orchestrator.SystemClock{}),
+		svc:      opts.Services,
+		pool:     opts.Pool,
+		migrator: opts.Migrator,
+		rt:       opts.Runtime,
+		logger:   opts.Runtime.Log(),
+		baseURL:  opts.BaseURL,
+		registry: opts.Registry,
 	}
-	s.backup = backup.NewService(opts.Pool, backup.Options{Logger: opts.Logger, RequiredRPO: s.requiredRPO})
-	s.runbooks = runbooks.NewService(opts.Pool, runbooks.Options{Model: runbooks.NewPGModel(opts.Pool, s.impact.Graphs())})
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
 	s.router = s.buildRouter()
 	return s
 }
-
-// requiredRPO is the CI's rolled-down RPO requirement, nil when no service
-// with an approved BIA needs the CI.
-func (s *Server) requiredRPO(ctx context.Context, ciKey string) (*orchestrator.Duration, error) {
-	r, err := s.impact.Requirements(ctx, ciKey)
-	if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
-		return nil, nil
-	}
-	return r.RPO, err
-}
-
-// Backups is the backup service the handlers use, for the scheduler's
-// backup checks on this replica.
-func (s *Server) Backups() *backup.Service { return s.backup }
-
-// Runbooks is the runbook service the handlers use, for scheduled kit exports.
-func (s *Server) Runbooks() *runbooks.Service { return s.runbooks }
 
 // ServeHTTP makes the Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

@@ -26,7 +26,7 @@ func (s *Server) createToken(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	tok, secret, err := s.tokens.Create(c.Request.Context(), req.Name, req.Role)
+	tok, secret, err := s.svc.Tokens.Create(c.Request.Context(), req.Name, req.Role)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) listTokens(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	list, err := s.tokens.List(c.Request.Context(), includeRevoked, page)
+	list, err := s.svc.Tokens.List(c.Request.Context(), includeRevoked, page)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -59,7 +59,7 @@ func (s *Server) revokeToken(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if err := s.tokens.Revoke(c.Request.Context(), id); err != nil {
+	if err := s.svc.Tokens.Revoke(c.Request.Context(), id); err != nil {
 		s.writeError(c, err)
 		return
 	}

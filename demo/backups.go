@@ -102,8 +102,8 @@ func SeedBackups(ctx context.Context, pool *pgxpool.Pool, opts BackupOptions) (B
 	if err != nil {
 		return rep, err
 	}
-	svc := backup.NewService(pool, backup.Options{Logger: opts.Logger})
-	req := impact.NewService(pool, nil, nil)
+	svc := backup.NewService(pool, orchestrator.Runtime{Logger: opts.Logger}, backup.Options{})
+	req := impact.NewService(pool, orchestrator.Runtime{Logger: opts.Logger}, nil)
 	for _, in := range targets {
 		st, err := seedTarget(ctx, pool, svc, req, in)
 		if err != nil {

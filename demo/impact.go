@@ -18,7 +18,7 @@ import (
 // differs, so seeding twice changes nothing; services and scope entries
 // the database lacks (a registry without those record types) are skipped.
 func seedImpact(ctx context.Context, pool *pgxpool.Pool, opts Options, summary Summary) error {
-	svc := impact.NewService(pool, nil, nil)
+	svc := impact.NewService(pool, orchestrator.Runtime{}, nil)
 	settings := impact.DefaultSettings()
 	settings.Currency = "CNY"
 	if _, err := svc.InitSettings(ctx, settings); err != nil {

@@ -27,7 +27,7 @@ func TestSeedImpact(t *testing.T) {
 	require.Equal(t, len(riskRegister), sum["risks"].Inserted)
 	require.GreaterOrEqual(t, len(riskRegister), 25)
 
-	svc := impact.NewService(pool, nil, nil)
+	svc := impact.NewService(pool, orchestrator.Runtime{}, nil)
 	ctx := t.Context()
 	settings, err := svc.Settings(ctx)
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/runbooks"
@@ -36,7 +37,7 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 // A service whose runbook exists is left alone, so seeding twice changes
 // nothing.
 func seedRunbooks(ctx context.Context, pool *pgxpool.Pool, opts Options, summary Summary) error {
-	svc := runbooks.NewService(pool, runbooks.Options{Clock: fixedClock(opts.Now.Add(-runbookAge))})
+	svc := runbooks.NewService(pool, orchestrator.Runtime{Clock: fixedClock(opts.Now.Add(-runbookAge))}, runbooks.Options{})
 	rep := importer.Report{Type: "runbooks", Format: "demo"}
 	for copyN := range opts.Scale {
 		for _, d := range services {

@@ -35,7 +35,7 @@ func (s *Service) Approve(ctx context.Context, id string) (Runbook, error) {
 		if err := checkDAG(draft.Steps, "steps"); err != nil {
 			return err
 		}
-		now, actor := s.clock.Now(), orchestrator.ActorFrom(ctx)
+		now, actor := s.rt.Now(), orchestrator.ActorFrom(ctx)
 		if _, err := tx.Exec(ctx, `UPDATE runbook_versions SET status = 'superseded', ended_at = $2
 			WHERE runbook_id = $1 AND status = 'approved'`, n, now); err != nil {
 			return fmt.Errorf("supersede runbook %d: %w", n, err)
@@ -85,7 +85,7 @@ func (s *Service) Review(ctx context.Context, id string, in ReviewInput) (Runboo
 		}
 		actor := orchestrator.ActorFrom(ctx)
 		if _, err := tx.Exec(ctx, `INSERT INTO runbook_reviews (runbook_id, version, reviewed_at, reviewed_by, notes)
-			VALUES ($1, $2, $3, $4, $5)`, n, version, s.clock.Now(), actor.Name, in.Notes); err != nil {
+			VALUES ($1, $2, $3, $4, $5)`, n, version, s.rt.Now(), actor.Name, in.Notes); err != nil {
 			return fmt.Errorf("review runbook %d: %w", n, postgres.Translate(err))
 		}
 		return audit.Record(ctx, tx, audit.Change{Action: "review", Resource: "runbooks", ResourceID: fmt.Sprintf("%d v%d", n, version),
@@ -108,7 +108,7 @@ func (s *Service) Retire(ctx context.Context, id string) (Runbook, error) {
 		if err := lockLive(ctx, tx, n, "is already retired"); err != nil {
 			return err
 		}
-		now, actor := s.clock.Now(), orchestrator.ActorFrom(ctx)
+		now, actor := s.rt.Now(), orchestrator.ActorFrom(ctx)
 		if _, err := tx.Exec(ctx, `UPDATE runbook_versions SET status = 'retired', ended_at = $2
 			WHERE runbook_id = $1 AND status IN ('approved', 'draft')`, n, now); err != nil {
 			return fmt.Errorf("retire runbook %d: %w", n, err)

@@ -13,19 +13,19 @@ import (
 // verified checks.
 type PGBackups struct {
 	pool  *pgxpool.Pool
-	clock orchestrator.Clock
+	rt   orchestrator.Runtime
 }
 
-// NewPGBackups returns the backup status reader over pool; clock tells the
-// age of backups.
-func NewPGBackups(pool *pgxpool.Pool, clock orchestrator.Clock) *PGBackups {
-	return &PGBackups{pool: pool, clock: clock}
+// NewPGBackups returns the backup status reader over pool; the runtime's
+// clock tells the age of backups.
+func NewPGBackups(pool *pgxpool.Pool, rt orchestrator.Runtime) *PGBackups {
+	return &PGBackups{pool: pool, rt: rt}
 }
 
 // RPOStatus judges each CI's newest verified backup against its required
 // RPO; a CI without one is reported with its backups' age only.
 func (b *PGBackups) RPOStatus(ctx context.Context, required map[string]*orchestrator.Duration) (map[string]BackupStatus, error) {
-	now := b.clock.Now()
+	now := b.rt.Now()
 	out := make(map[string]BackupStatus, len(required))
 	for _, key := range sortedKeys(required) {
 		var (

@@ -37,7 +37,7 @@ func TestDemoRunbooks(t *testing.T) {
 	t.Parallel()
 	pool, sum := seedDemo(t)
 	require.Equal(t, 30, sum["runbooks"].Inserted)
-	svc := runbooks.NewService(pool, runbooks.Options{})
+	svc := runbooks.NewService(pool, orchestrator.Runtime{}, runbooks.Options{})
 	ctx := t.Context()
 	list, err := svc.List(ctx, runbooks.Filter{}, orchestrator.Page{Limit: 100})
 	require.NoError(t, err)
@@ -104,7 +104,7 @@ func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); re
 // organisation (30 approved runbooks) as the zip GET /exports/kit serves.
 func BenchmarkKitDemo(b *testing.B) {
 	pool, _ := seedDemo(b)
-	svc := runbooks.NewService(pool, runbooks.Options{})
+	svc := runbooks.NewService(pool, orchestrator.Runtime{}, runbooks.Options{})
 	var (
 		m    runbooks.Manifest
 		size int64

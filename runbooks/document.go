@@ -75,7 +75,7 @@ func (s *Service) Document(ctx context.Context, id, version string) (Document, e
 	}
 	v := vs[pick].Version
 	doc := Document{ID: h.ID, Title: h.Title, Scope: h.Scope, Status: status(h, approved >= 0), Version: v,
-		ExportedAt: s.clock.Now().UTC(), Staleness: Staleness{Flags: []string{}}, CallTrees: []CallTreeDoc{}}
+		ExportedAt: s.rt.Now().UTC(), Staleness: Staleness{Flags: []string{}}, CallTrees: []CallTreeDoc{}}
 	ev, err := s.evidence(ctx, h, v)
 	if err != nil {
 		return Document{}, err

@@ -143,7 +143,7 @@ const runbookTree = "(runbook)"
 // staleness checks an approved version against the ITSM records, the
 // calendar and the CMDB.
 func (s *Service) staleness(ctx context.Context, h header, v Version) (Staleness, error) {
-	st := Staleness{Review: reviewDetail(v, s.clock.Now())}
+	st := Staleness{Review: reviewDetail(v, s.rt.Now())}
 	since := v.Approval.At
 	if s.drills != nil {
 		t, ok, err := s.drills.LastPassed(ctx, h.ID)

@@ -74,7 +74,7 @@ func (w *kitWriter) put(name string, content []byte) error {
 // trees, a CSV snapshot of every CI in any runbook's scope, an index page
 // linking it all, and last the manifest.
 func (s *Service) WriteKit(ctx context.Context, sink KitSink) (Manifest, error) {
-	w := &kitWriter{sink: sink, manifest: Manifest{Format: KitFormat, CreatedAt: s.clock.Now().UTC(), Files: []KitEntry{}}}
+	w := &kitWriter{sink: sink, manifest: Manifest{Format: KitFormat, CreatedAt: s.rt.Now().UTC(), Files: []KitEntry{}}}
 	rows, err := s.pool.Query(ctx, `SELECT r.id FROM runbooks r WHERE r.retired_at IS NULL
 		AND EXISTS (SELECT 1 FROM runbook_versions v WHERE v.runbook_id = r.id AND v.status = 'approved') ORDER BY r.id`)
 	if err != nil {

@@ -21,12 +21,9 @@ type PGModel struct {
 	graphs *impact.GraphCache
 }
 
-// NewPGModel returns a model over pool; graphs may be shared with the
-// impact service (nil makes a private cache).
+// NewPGModel returns a model over pool answering from graphs, which may be
+// shared with the impact service.
 func NewPGModel(pool *pgxpool.Pool, graphs *impact.GraphCache) *PGModel {
-	if graphs == nil {
-		graphs = impact.NewGraphCache(pool, nil)
-	}
 	return &PGModel{pool: pool, graphs: graphs}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/directory"
+	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -22,31 +23,28 @@ type Service struct {
 	directory *directory.Service
 	backups   Backups
 	drills    Drills
-	clock     orchestrator.Clock
+	rt        orchestrator.Runtime
 }
 
 // Options are the Service's collaborators; nil ones get defaults: a
-// PGModel and PGBackups over the pool, no drills, the system clock.
+// PGModel and PGBackups over the pool, no drills.
 type Options struct {
 	Model   Model
 	Backups Backups
 	Drills  Drills
-	Clock   orchestrator.Clock
 }
 
-// NewService returns a runbook service over pool.
-func NewService(pool *pgxpool.Pool, opts Options) *Service {
-	s := &Service{pool: pool, model: opts.Model, backups: opts.Backups, drills: opts.Drills, clock: opts.Clock}
-	if s.clock == nil {
-		s.clock = orchestrator.SystemClock{}
-	}
+// NewService returns a runbook service over pool; the runtime's clock
+// stamps versions and exports and measures backup ages and review dates.
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Service {
+	s := &Service{pool: pool, rt: rt, model: opts.Model, backups: opts.Backups, drills: opts.Drills}
 	if s.model == nil {
-		s.model = NewPGModel(pool, nil)
+		s.model = NewPGModel(pool, impact.NewGraphCache(pool, rt))
 	}
 	if s.backups == nil {
-		s.backups = NewPGBackups(pool, s.clock)
+		s.backups = NewPGBackups(pool, rt)
 	}
-	s.directory = directory.NewService(pool, s.clock)
+	s.directory = directory.NewService(pool, rt)
 	return s
 }
 
@@ -106,7 +104,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Runbook, error) {
 	if title == "" {
 		title = d.Title
 	}
-	now := s.clock.Now()
+	now := s.rt.Now()
 	actor := orchestrator.ActorFrom(ctx)
 	sv.Number, sv.Status, sv.CreatedAt, sv.CreatedBy = 1, StatusDraft, now, actor.Name
 	var id int64

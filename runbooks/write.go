@@ -46,7 +46,7 @@ func (s *Service) edit(ctx context.Context, id, action string, change func(sv *s
 		if err != nil {
 			return err
 		}
-		if err := touch(ctx, tx, n, s.clock.Now()); err != nil {
+		if err := touch(ctx, tx, n, s.rt.Now()); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Change{Action: action, Resource: "runbooks",
@@ -63,7 +63,7 @@ func (s *Service) newDraft(ctx context.Context, from storedVersion) storedVersio
 	sv := from
 	sv.Version.Steps = slices.Clone(from.Steps)
 	sv.Number, sv.Status = from.Number+1, StatusDraft
-	sv.CreatedAt, sv.CreatedBy = s.clock.Now(), orchestrator.ActorFrom(ctx).Name
+	sv.CreatedAt, sv.CreatedBy = s.rt.Now(), orchestrator.ActorFrom(ctx).Name
 	sv.Approval, sv.LastReview, sv.EndedAt = nil, nil, nil
 	sv.biaVersions = biaJSON(from.biaVersions)
 	return sv

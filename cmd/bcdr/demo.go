@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/demo"
 )
@@ -28,7 +27,7 @@ func runDemo(ctx context.Context, args []string, env map[string]string, stdout, 
 func seedDemo(ctx context.Context, db *database, scale int, stdout io.Writer) error {
 	ctx = orchestrator.WithActor(ctx, orchestrator.Actor{Name: "demo", Role: orchestrator.RoleAdmin})
 	start := time.Now()
-	sum, err := demo.Seed(ctx, db.Pool, api.ImportRegistry(), demo.Options{Scale: scale})
+	sum, err := demo.Seed(ctx, db.Pool, importRegistry(), demo.Options{Scale: scale})
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func runExport(ctx context.Context, args []string, env map[string]string, stdout
 				return err
 			}
 			defer sink.Close()
-			m, err := runbooks.NewService(db.Pool, runbooks.Options{}).WriteKit(cliActor(ctx), sink)
+			m, err := newApp(db).services.Runbooks.WriteKit(cliActor(ctx), sink)
 			if err != nil {
 				return err
 			}

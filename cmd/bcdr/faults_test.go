@@ -125,7 +125,7 @@ func httpTarget(t *testing.T, ctx context.Context, pool *pgxpool.Pool, url strin
 	require.NoError(t, err)
 	cfg, err := json.Marshal(backup.HTTPConfig{URL: url, TimeField: "finished_at", StatusField: "state", Timeout: "5m", Retries: new(int)})
 	require.NoError(t, err)
-	target, err := backup.NewService(pool, backup.Options{}).Create(ctx, backup.TargetInput{CI: "ledger-db", Kind: backup.KindHTTP,
+	target, err := backup.NewService(pool, orchestrator.Runtime{}, backup.Options{}).Create(ctx, backup.TargetInput{CI: "ledger-db", Kind: backup.KindHTTP,
 		Schedule: "0 0 1 1 *", Config: cfg, Timeout: "10m"})
 	require.NoError(t, err)
 	require.NotNil(t, target.ScheduleID)

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
@@ -20,7 +19,7 @@ func runImport(ctx context.Context, args []string, env map[string]string, stdout
 	var typ, format, source string
 	var partial bool
 	addFlags := func(fs *flag.FlagSet) {
-		fs.StringVar(&typ, "type", "", "record type: "+strings.Join(api.ImportTypes(), ", ")+" (required)")
+		fs.StringVar(&typ, "type", "", "record type: "+strings.Join(importRegistry().Types(), ", ")+" (required)")
 		fs.StringVar(&format, "format", "", "csv or jsonl (default: from the file name, else csv)")
 		fs.StringVar(&source, "source", "", "source name for rows that carry none (default import)")
 		fs.BoolVar(&partial, "partial", false, "write the good rows even when some are bad")
@@ -44,7 +43,7 @@ func runImport(ctx context.Context, args []string, env map[string]string, stdout
 		if st, err := f.Stat(); err == nil && isTerminal(stderr) {
 			opts.Progress = progressBar(stderr, st.Size())
 		}
-		rep, err := api.ImportRegistry().Import(cliActor(ctx), db.Pool, typ, f, opts)
+		rep, err := newApp(db).services.Imports.Import(cliActor(ctx), db.Pool, typ, f, opts)
 		if opts.Progress != nil {
 			fmt.Fprintln(stderr)
 		}

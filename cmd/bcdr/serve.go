@@ -17,7 +17,6 @@ import (
 
 	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator/auth"
-	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
@@ -51,13 +50,14 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 		}
 	}
 	registry := prometheus.NewRegistry()
-	srv := api.NewServer(api.Options{Pool: db.Pool, Migrator: db.Migrator, Logger: logger, BaseURL: cfg.BaseURL, Registry: registry})
-	if err := srv.LoadGraph(ctx); err != nil {
+	a := newApp(db)
+	srv := a.server(cfg, api.Options{Registry: registry})
+	if err := a.graphs.Load(ctx); err != nil {
 		return fmt.Errorf("load the CMDB graph: %w", err)
 	}
 	parts := []func(context.Context) error{
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, logger) },
-		func(ctx context.Context) error { return runScheduler(ctx, cfg, db, srv, registry, logger) },
+		func(ctx context.Context) error { return runScheduler(ctx, cfg, a, registry, logger) },
 		func(ctx context.Context) error {
 			return notify.NewDeliverer(db.Pool, logger, notify.Options{Replica: cfg.Replica, Registry: registry}).Run(ctx)
 		},
@@ -94,7 +94,8 @@ func runAll(ctx context.Context, logger *slog.Logger, parts ...func(context.Cont
 }
 
 // runScheduler claims and runs this replica's share of scheduled work.
-func runScheduler(ctx context.Context, cfg *config, db *database, srv *api.Server, registry *prometheus.Registry, logger *slog.Logger) error {
+func runScheduler(ctx context.Context, cfg *config, a *app, registry *prometheus.Registry, logger *slog.Logger) error {
+	db := a.db
 	if cfg.SchedulerWorkers == 0 {
 		logger.Info("scheduler off on this replica (BCDR_SCHEDULER_WORKERS=0)")
 		<-ctx.Done()
@@ -102,26 +103,11 @@ func runScheduler(ctx context.Context, cfg *config, db *database, srv *api.Serve
 	}
 	s := scheduler.New(db.Pool, logger, scheduler.Options{Replica: cfg.Replica, Workers: cfg.SchedulerWorkers,
 		PollInterval: cfg.SchedulerPoll, LeaseDuration: cfg.SchedulerLease, Registry: registry, OnEvent: notify.SchedulerHook()})
-	registerJobs(s, cfg, srv)
+	a.registerJobs(s, cfg)
 	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("run scheduler: %w", err)
 	}
 	return nil
-}
-
-// registerJobs gives the scheduler a handler for every kind of job this
-// build knows how to run. The handlers share the API's services, and so its
-// in-memory graph.
-func registerJobs(s *scheduler.Scheduler, cfg *config, srv *api.Server) {
-	backup.RegisterHandlers(s, srv.Backups())
-	kits := srv.Runbooks()
-	s.Register(scheduler.KindKitExport, func(ctx context.Context, run scheduler.Run) (string, error) {
-		dir, err := kits.RotateKit(ctx, cfg.KitDir, cfg.KitKeep, time.Now())
-		if err != nil {
-			return "", err
-		}
-		return "wrote continuity kit " + dir, nil
-	})
 }
 
 // serveHTTP listens until ctx ends, then lets in-flight requests finish

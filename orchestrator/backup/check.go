@@ -27,7 +27,7 @@ func (s *Service) checkAndRecord(ctx context.Context, id int64, trigger string) 
 	if err != nil {
 		return Check{}, err
 	}
-	started := s.clock.Now()
+	started := s.rt.Now()
 	mono := time.Now()
 	r := s.run(ctx, t)
 	took := time.Since(mono)
@@ -58,7 +58,7 @@ func (s *Service) run(ctx context.Context, t Target) Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(t.Timeout))
 	defer cancel()
-	p := &probe{target: t, cfg: cfg, run: newRunner(scratch), scratch: scratch, now: s.clock.Now(),
+	p := &probe{target: t, cfg: cfg, run: newRunner(scratch), scratch: scratch, now: s.rt.Now(),
 		lookupEnv: s.lookupEnv, http: s.http}
 	return runProbe(ctx, p)
 }

@@ -63,7 +63,7 @@ func (s *Service) judgeRPO(ctx context.Context, tx pgx.Tx, t Target, c Check, re
 	if required == nil {
 		return nil
 	}
-	st, err := RPOStatus(ctx, tx, t.CI, *required, s.clock.Now())
+	st, err := RPOStatus(ctx, tx, t.CI, *required, s.rt.Now())
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func setup(t testing.TB) *harness {
 	h := &harness{t: t, clock: &fakeClock{t: time.Now()}, env: map[string]string{}}
 	h.ctx = orchestrator.WithActor(context.Background(), orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
 	h.pool = pgtest.New(t)
-	h.svc = NewService(h.pool, Options{Clock: h.clock, ScratchDir: t.TempDir(),
+	h.svc = NewService(h.pool, orchestrator.Runtime{Clock: h.clock}, Options{ScratchDir: t.TempDir(),
 		LookupEnv:        func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
 		HTTPRetryWaitMin: 5 * time.Millisecond, HTTPRetryWaitMax: 20 * time.Millisecond})
 	h.ci("db1", "database", true)

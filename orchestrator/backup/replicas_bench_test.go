@@ -124,7 +124,7 @@ func startFleet(pools []*pgxpool.Pool, reg *prometheus.Registry, probes *probeTi
 	for i, pool := range pools {
 		s := scheduler.New(pool, slog.New(slog.DiscardHandler), scheduler.Options{Replica: fmt.Sprintf("fleet-%d", i),
 			PollInterval: 100 * time.Millisecond, Registry: reg})
-		RegisterHandlers(s, NewService(pool, Options{Logger: slog.New(probes)}))
+		RegisterHandlers(s, NewService(pool, orchestrator.Runtime{Logger: slog.New(probes)}, Options{}))
 		wg.Go(func() { _ = s.Run(ctx) })
 	}
 	return func() { cancel(); wg.Wait() }

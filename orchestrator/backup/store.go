@@ -21,8 +21,8 @@ import (
 // Service keeps backup targets and their check history and runs checks.
 type Service struct {
 	pool       *pgxpool.Pool
+	rt         orchestrator.Runtime
 	logger     *slog.Logger
-	clock      orchestrator.Clock
 	scratchDir string
 	lookupEnv  func(string) (string, bool)
 	http       httpSettings
@@ -32,9 +32,6 @@ type Service struct {
 
 // Options tune a Service; zero fields take the defaults in brackets.
 type Options struct {
-	Logger *slog.Logger
-	// Clock stamps checks and measures backup ages [the system clock].
-	Clock orchestrator.Clock
 	// ScratchDir holds each check's private HOME and restore area, removed
 	// after the check [os.TempDir()].
 	ScratchDir string
@@ -51,17 +48,12 @@ type Options struct {
 	RequiredRPO func(ctx context.Context, ciKey string) (*orchestrator.Duration, error)
 }
 
-// NewService returns a backup service over pool.
-func NewService(pool *pgxpool.Pool, opts Options) *Service {
-	s := &Service{pool: pool, logger: opts.Logger, clock: opts.Clock, scratchDir: opts.ScratchDir, lookupEnv: opts.LookupEnv,
+// NewService returns a backup service over pool; the runtime's clock stamps
+// checks and measures backup ages.
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Service {
+	s := &Service{pool: pool, rt: rt, logger: rt.Log(), scratchDir: opts.ScratchDir, lookupEnv: opts.LookupEnv,
 		requiredRPO: opts.RequiredRPO,
 		http:        httpSettings{transport: opts.HTTPTransport, retryWaitMin: opts.HTTPRetryWaitMin, retryWaitMax: opts.HTTPRetryWaitMax}}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
-	if s.clock == nil {
-		s.clock = orchestrator.SystemClock{}
-	}
 	if s.lookupEnv == nil {
 		s.lookupEnv = os.LookupEnv
 	}

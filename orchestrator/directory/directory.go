@@ -35,17 +35,17 @@ const DefaultSource = "manual"
 // Service reads and writes directory records.
 type Service struct {
 	pool  *pgxpool.Pool
-	clock orchestrator.Clock
+	rt   orchestrator.Runtime
 }
 
-// NewService returns a directory service over pool; clock decides which
-// supplier contracts are active today.
-func NewService(pool *pgxpool.Pool, clock orchestrator.Clock) *Service {
-	return &Service{pool: pool, clock: clock}
+// NewService returns a directory service over pool; the runtime's clock
+// decides which supplier contracts are active today.
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime) *Service {
+	return &Service{pool: pool, rt: rt}
 }
 
 // today is the current calendar day in UTC.
-func (s *Service) today() Date { return DateOf(s.clock.Now()) }
+func (s *Service) today() Date { return DateOf(s.rt.Now()) }
 
 // ref is one reference to resolve: the input field it came from and the key.
 type ref struct {

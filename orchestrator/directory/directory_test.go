@@ -23,7 +23,7 @@ func setup(t *testing.T) *Service {
 	_, err := pool.Exec(t.Context(), `INSERT INTO cis (key, name, class, external_id) VALUES
 		('payments', 'Payments', 'business_service', 'payments'), ('isp-link', 'ISP', 'supplier_service', 'isp-link')`)
 	require.NoError(t, err)
-	s := NewService(pool, fixedClock(time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)))
+	s := NewService(pool, orchestrator.Runtime{Clock: fixedClock(time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC))})
 	for _, in := range []ContactInput{{Key: "alice", Name: "Alice", Phone: "+1 555 0100"}, {Key: "bob", Name: "Bob", Deputies: []string{"alice"}}} {
 		_, err := s.CreateContact(t.Context(), in)
 		require.NoError(t, err)

@@ -94,11 +94,8 @@ func (c *GraphCache) Loads() int64 { return c.loads.Load() }
 
 // NewGraphCache returns an empty cache over pool; the first Current or
 // Load reads the graph.
-func NewGraphCache(pool *pgxpool.Pool, logger *slog.Logger) *GraphCache {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &GraphCache{pool: pool, logger: logger}
+func NewGraphCache(pool *pgxpool.Pool, rt orchestrator.Runtime) *GraphCache {
+	return &GraphCache{pool: pool, logger: rt.Log()}
 }
 
 // Load reads the graph now, typically at start-up.

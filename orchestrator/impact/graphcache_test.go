@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
@@ -31,7 +32,7 @@ func TestGraphCacheFollowsTheDatabase(t *testing.T) {
 	pool := pgtest.New(t)
 	exec(t, pool, cacheCMDB)
 	ctx := t.Context()
-	c := NewGraphCache(pool, nil)
+	c := NewGraphCache(pool, orchestrator.Runtime{})
 	snap, err := c.Current(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 4, snap.Graph.Len())

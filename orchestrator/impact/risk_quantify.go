@@ -48,7 +48,7 @@ func (s *Service) history(ctx context.Context, snap *Snapshot, risk Risk, failed
 		// No keys would match every incident of the threat.
 		return riskHistory{}, nil
 	}
-	now := s.clock.Now()
+	now := s.rt.Now()
 	incidents, err := itsm.MatchingIncidents(ctx, s.pool, risk.Threat, keyList(snap.Graph, failed), now.Add(-HistoryWindow), now)
 	if err != nil {
 		return riskHistory{}, err

@@ -22,19 +22,16 @@ const ClassBusinessService = "business_service"
 type Service struct {
 	pool   *pgxpool.Pool
 	graphs *GraphCache
-	clock  orchestrator.Clock
+	rt     orchestrator.Runtime
 }
 
 // NewService returns the impact service. graphs may be shared with other
 // users of the same pool; nil makes a private cache.
-func NewService(pool *pgxpool.Pool, graphs *GraphCache, clock orchestrator.Clock) *Service {
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, graphs *GraphCache) *Service {
 	if graphs == nil {
-		graphs = NewGraphCache(pool, nil)
+		graphs = NewGraphCache(pool, rt)
 	}
-	if clock == nil {
-		clock = orchestrator.SystemClock{}
-	}
-	return &Service{pool: pool, graphs: graphs, clock: clock}
+	return &Service{pool: pool, rt: rt, graphs: graphs}
 }
 
 // Graphs returns the graph cache the service answers from.

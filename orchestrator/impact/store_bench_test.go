@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
@@ -76,7 +77,7 @@ func BenchmarkDatabase(b *testing.B) {
 		b.ReportMetric(float64(took.Microseconds())/1000/float64(b.N), "ms/rolldown")
 	})
 	b.Run("service-whatif-site", func(b *testing.B) {
-		svc := NewService(pool, nil, nil)
+		svc := NewService(pool, orchestrator.Runtime{}, nil)
 		if err := svc.Graphs().Load(ctx); err != nil {
 			b.Fatal(err)
 		}

@@ -84,7 +84,7 @@ func (s *Service) ListRisks(ctx context.Context, f RiskFilter, page orchestrator
 	return list, nil
 }
 
-func (s *Service) today() time.Time { return s.clock.Now().UTC() }
+func (s *Service) today() time.Time { return s.rt.Now().UTC() }
 
 // getRisk reads one risk without quantifying it.
 func (s *Service) getRisk(ctx context.Context, q postgres.Querier, id string) (Risk, error) {

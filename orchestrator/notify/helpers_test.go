@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
@@ -91,7 +92,7 @@ type harness struct {
 func setup(t *testing.T) *harness {
 	t.Helper()
 	pool := pgtest.New(t)
-	return &harness{t: t, pool: pool, svc: NewService(pool, nil), registry: prometheus.NewRegistry(),
+	return &harness{t: t, pool: pool, svc: NewService(pool, orchestrator.Runtime{}), registry: prometheus.NewRegistry(),
 		// Ahead of the database clock, so rows published now are due.
 		clock: &fakeClock{t: time.Now().Add(time.Minute).UTC().Truncate(time.Millisecond)},
 		env:   map[string]string{}}

@@ -179,7 +179,7 @@ func (s *Service) SendTest(ctx context.Context, channelID int64) (Delivery, erro
 		ids, err := publish(ctx, tx, Event{
 			Type: EventTest, Subject: "notification-channel/" + strconv.FormatInt(channelID, 10),
 			Summary:  fmt.Sprintf("Test notification for channel %q, sent by %s", c.Name, actor.Name),
-			Severity: SeverityInfo, OccurredAt: s.clock.Now(), Occurrence: hex.EncodeToString(nonce),
+			Severity: SeverityInfo, OccurredAt: s.rt.Now(), Occurrence: hex.EncodeToString(nonce),
 			Details: map[string]any{"channel": c.Name, "requested_by": actor.Name},
 		}, &channelID)
 		if err != nil {

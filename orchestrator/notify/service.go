@@ -18,16 +18,13 @@ import (
 // mutation is audited in its own transaction.
 type Service struct {
 	pool  *pgxpool.Pool
-	clock orchestrator.Clock
+	rt   orchestrator.Runtime
 }
 
-// NewService returns a channel service over pool; a nil clock is the
-// system clock (it stamps test events).
-func NewService(pool *pgxpool.Pool, clock orchestrator.Clock) *Service {
-	if clock == nil {
-		clock = orchestrator.SystemClock{}
-	}
-	return &Service{pool: pool, clock: clock}
+// NewService returns a channel service over pool; the runtime's clock
+// stamps test events.
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime) *Service {
+	return &Service{pool: pool, rt: rt}
 }
 
 const channelColumns = `id, name, kind, url, events, secret_env, secret_file, enabled, created_at, updated_at, created_by`

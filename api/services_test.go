@@ -1,0 +1,55 @@
+package api
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/backup"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/directory"
+	"github.com/bcdr/bcdr/orchestrator/impact"
+	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
+	"github.com/bcdr/bcdr/orchestrator/notify"
+	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/runbooks"
+)
+
+// testServices wires the services the way cmd/bcdr does, over a test
+// database; the API's tests need the whole set, the composition root being
+// a main package they cannot import.
+func testServices(pool *pgxpool.Pool) Services {
+	rt := orchestrator.Runtime{}
+	graphs := impact.NewGraphCache(pool, rt)
+	impacts := impact.NewService(pool, rt, graphs)
+	requiredRPO := func(ctx context.Context, ciKey string) (*orchestrator.Duration, error) {
+		r, err := impacts.Requirements(ctx, ciKey)
+		if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
+			return nil, nil
+		}
+		return r.RPO, err
+	}
+	return Services{
+		Tokens:    auth.NewService(pool),
+		CMDB:      cmdb.NewService(pool),
+		Imports:   testImports(),
+		Directory: directory.NewService(pool, rt),
+		ITSM:      itsm.NewStore(pool),
+		Schedules: scheduler.NewService(pool, nil),
+		Notify:    notify.NewService(pool, rt),
+		Impact:    impacts,
+		Backups:   backup.NewService(pool, rt, backup.Options{RequiredRPO: requiredRPO}),
+		Runbooks: runbooks.NewService(pool, rt, runbooks.Options{
+			Model: runbooks.NewPGModel(pool, graphs), Backups: runbooks.NewPGBackups(pool, rt)}),
+	}
+}
+
+// testImports is every importable record type.
+func testImports() importer.Registry {
+	return importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
+		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
+		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
+}
