@@ -8,6 +8,8 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 SMOKEFUZZ ?= 3s
 TOOLS     := postgres restic borg pgbackrest
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
 
 .PHONY: run test bench fuzz lint build deps clean
 
@@ -34,9 +36,17 @@ bench: deps
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-lint:
+## lint: go.mod tidy, gofmt, go vet, staticcheck and the import direction (staticcheck installed when missing)
+lint: $(STATICCHECK)
+	@$(GO) mod tidy -diff >/dev/null 2>&1 || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; $(GO) mod tidy -diff; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(STATICCHECK) $(PKGS)
+	$(GO) run ./scripts/layers
+
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/bin/.staticcheck $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv bin/.staticcheck/staticcheck $@ && rmdir bin/.staticcheck
 
 clean:
 	rm -rf bin
