@@ -1,6 +1,13 @@
 // Package orchestrator holds bcdr's domain vocabulary: error codes, roles,
-// actors, durations and the clock. It depends on the standard library only;
+// actors, durations, pages, RPO states, and the Runtime (logger and clock)
+// every service is built with. It depends on the standard library only;
 // every capability package builds on it.
+//
+// Conventions every service follows: a constructor takes the pool, then an
+// orchestrator.Runtime (see clock.go: nil logger discards, nil clock is real
+// time), then its own options; a public method that writes opens its
+// transaction, and a …Tx variant takes the caller's for work composed across
+// capabilities; errors carry an orchestrator error code and name the field.
 package orchestrator
 
 import (
