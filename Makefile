@@ -1,6 +1,6 @@
 # bcdr — the two commands a new machine needs are `make run` and `make test`.
-# Both install what is missing (PostgreSQL server binaries, backup tools,
-# Chromium) from Debian packages first.
+# Both install what is missing (PostgreSQL server binaries and the backup
+# tools restic, borg and pgBackRest) from Debian packages first.
 
 GO        ?= go
 BIN       := bin/bcdr

@@ -23,7 +23,7 @@ func (s *Server) backupRoutes() []Route {
 	return append(targets.routes(s, "/backup-targets", "id", recordReads, recordWrites),
 		// A check runs the backup tool now, while the client waits, and
 		// answers with its recorded result.
-		Route{Method: "POST", Path: "/backup-targets/:id/check", Roles: recordWrites, Timeout: backup.MaxCheckDuration,
+		Route{Method: "POST", Path: "/backup-targets/:id/check", Roles: checkRuns, Timeout: backup.MaxCheckDuration,
 			handler: actOn(s, http.StatusOK, s.svc.Backups.CheckNow)},
 		Route{Method: "GET", Path: "/backup-targets/:id/checks", Roles: recordReads, handler: listUnder(s, s.listBackupChecks)},
 		Route{Method: "GET", Path: "/cis/:key/backup-status", Roles: recordReads, handler: s.ciBackupStatus},

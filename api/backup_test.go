@@ -168,6 +168,25 @@ func TestBackupTargetRoles(t *testing.T) {
 	resp.JSON(t, &tg)
 	require.Equal(t, http.StatusForbidden, env.do("GET", "/api/v1/backup-targets", orchestrator.RoleExecutive, nil).Status)
 	require.Equal(t, http.StatusForbidden, env.do("POST", "/api/v1/backup-targets/"+itoa(tg.ID)+"/check", orchestrator.RoleAuditor, nil).Status)
+	require.Equal(t, http.StatusForbidden, env.do("POST", "/api/v1/backup-targets/"+itoa(tg.ID)+"/check", orchestrator.RoleExecutive, nil).Status)
+
+	// During an invocation operators are the ones who check: they may run
+	// a check, which joins the target's history, but still not change targets.
+	resp = env.do("POST", "/api/v1/backup-targets/"+itoa(tg.ID)+"/check", orchestrator.RoleOperator, nil)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	var c backupCheck
+	resp.JSON(t, &c)
+	require.Equal(t, "manual", c.Trigger)
+	require.Equal(t, "failed", c.Status, "no dump matches: %s", c.Message)
+	var checks struct {
+		Items []backupCheck `json:"items"`
+	}
+	env.do("GET", "/api/v1/backup-targets/"+itoa(tg.ID)+"/checks", orchestrator.RoleOperator, nil).JSON(t, &checks)
+	require.Len(t, checks.Items, 1)
+	require.Equal(t, c.ID, checks.Items[0].ID)
+	require.Equal(t, http.StatusForbidden, env.do("POST", "/api/v1/backup-targets", orchestrator.RoleOperator, body).Status)
+	require.Equal(t, http.StatusForbidden, env.do("PUT", "/api/v1/backup-targets/"+itoa(tg.ID), orchestrator.RoleOperator, body).Status)
+	require.Equal(t, http.StatusForbidden, env.do("DELETE", "/api/v1/backup-targets/"+itoa(tg.ID), orchestrator.RoleOperator, nil).Status)
 	require.Equal(t, http.StatusUnauthorized, env.do("GET", "/api/v1/backup-targets", "", nil).Status)
 	require.Equal(t, http.StatusOK, env.do("GET", "/api/v1/cis/db1/backup-status", orchestrator.RoleOperator, nil).Status)
 }

@@ -61,8 +61,14 @@ func decodeError(err error) error {
 		if fieldName == "" {
 			return orchestrator.Errorf(orchestrator.EINVALID, "request body must be a JSON %s", "object")
 		}
-		return &orchestrator.Error{Code: orchestrator.EINVALID, Message: "wrong type in request body",
-			Fields: []orchestrator.FieldError{{Field: fieldName, Message: "must be " + describeType(typeErr.Type)}}}
+		message, problem := "wrong type in request body", "must be "+describeType(typeErr.Type)
+		if typeErr.Type == reflect.TypeFor[orchestrator.Duration]() && strings.HasPrefix(typeErr.Value, "string ") {
+			// A string, as it should be, that is no valid duration: say
+			// what is wrong with it (negative, say) rather than its type.
+			message, problem = "invalid value in request body", orchestrator.DurationProblem(typeErr)
+		}
+		return &orchestrator.Error{Code: orchestrator.EINVALID, Message: message,
+			Fields: []orchestrator.FieldError{{Field: fieldName, Message: problem}}}
 	case errors.As(err, &appErr):
 		return appErr
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

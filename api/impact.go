@@ -67,12 +67,57 @@ func (s *Server) getBIA(c *gin.Context) {
 }
 
 func (s *Server) putBIA(c *gin.Context) {
-	var in impact.Assessment
+	var in biaRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	respond[impact.BIA](s, c, http.StatusOK)(s.svc.Impact.SaveBIA(c.Request.Context(), c.Param("key"), in))
+	a, err := in.assessment()
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	respond[impact.BIA](s, c, http.StatusOK)(s.svc.Impact.SaveBIA(c.Request.Context(), c.Param("key"), a))
+}
+
+// biaRequest is the body of PUT /services/{key}/bia. The PUT replaces the
+// whole draft, so every field is required: one left out would otherwise
+// silently wipe what the draft held. Lists may be empty.
+type biaRequest struct {
+	Thresholds      *[]impact.Threshold    `json:"thresholds"`
+	RTO             *orchestrator.Duration `json:"rto"`
+	RPO             *orchestrator.Duration `json:"rpo"`
+	WRT             *orchestrator.Duration `json:"wrt"`
+	MBCO            *float64               `json:"mbco"`
+	CriticalPeriods *[]string              `json:"critical_periods"`
+	VitalRecords    *[]string              `json:"vital_records"`
+	People          *[]string              `json:"people"`
+	Suppliers       *[]string              `json:"suppliers"`
+}
+
+// assessment names every missing field, or returns the draft to save.
+func (r biaRequest) assessment() (impact.Assessment, error) {
+	var v orchestrator.Validation
+	require := func(field string, given bool, hint string) {
+		if !given {
+			v.Add(field, "is required: the PUT replaces the whole draft%s", hint)
+		}
+	}
+	const noneHint = " ([] for none)"
+	require("thresholds", r.Thresholds != nil, noneHint)
+	require("rto", r.RTO != nil, "")
+	require("rpo", r.RPO != nil, "")
+	require("wrt", r.WRT != nil, "")
+	require("mbco", r.MBCO != nil, "")
+	require("critical_periods", r.CriticalPeriods != nil, noneHint)
+	require("vital_records", r.VitalRecords != nil, noneHint)
+	require("people", r.People != nil, noneHint)
+	require("suppliers", r.Suppliers != nil, noneHint)
+	if err := v.Err(); err != nil {
+		return impact.Assessment{}, err
+	}
+	return impact.Assessment{Thresholds: *r.Thresholds, RTO: *r.RTO, RPO: *r.RPO, WRT: *r.WRT, MBCO: *r.MBCO,
+		CriticalPeriods: *r.CriticalPeriods, VitalRecords: *r.VitalRecords, People: *r.People, Suppliers: *r.Suppliers}, nil
 }
 
 func (s *Server) approveBIA(c *gin.Context) {

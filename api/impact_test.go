@@ -256,8 +256,12 @@ func TestBIAValidation(t *testing.T) {
 		field   string
 		message string
 	}{
-		"RTO + WRT over MTPD": {impAssessment("4h", "15m", "2h"), "rto", "RTO 4h + WRT 2h = 6h exceeds MTPD 4h"},
-		"no RTO":              {with(func(b map[string]any) { delete(b, "rto") }), "rto", "greater than 0"},
+		"RTO + WRT over MTPD":  {impAssessment("4h", "15m", "2h"), "rto", "RTO 4h + WRT 2h = 6h exceeds MTPD 4h"},
+		"no RTO":               {with(func(b map[string]any) { delete(b, "rto") }), "rto", "is required"},
+		"zero RTO":             {with(func(b map[string]any) { b["rto"] = "0" }), "rto", "greater than 0"},
+		"negative RPO":         {with(func(b map[string]any) { b["rpo"] = "-15m" }), "rpo", "must not be negative"},
+		"negative WRT in days": {with(func(b map[string]any) { b["wrt"] = "-3d" }), "wrt", "must not be negative"},
+		"null list":            {with(func(b map[string]any) { b["people"] = nil }), "people", "is required"},
 		"unknown category": {with(func(b map[string]any) {
 			t := threshold(0)
 			t["category"] = "morale"
@@ -320,4 +324,73 @@ func TestBIAValidation(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
 	require.Contains(t, string(resp.Body), fmt.Sprintf("%s is not a time point", "4h"))
 	require.True(t, strings.Contains(string(resp.Body), "thresholds[1].at"))
+}
+
+// A PUT replaces the whole draft: a body with only some fields is refused,
+// naming every missing one, and the draft keeps what it held.
+func TestBIAPutNeedsTheWholeDraft(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	impCI(t, env, "payroll", "business_service")
+	require.Equal(t, http.StatusOK, env.do("PUT", "/api/v1/services/payroll/bia", cm, impAssessment("2h", "15m", "1h")).Status)
+
+	resp := env.do("PUT", "/api/v1/services/payroll/bia", cm, map[string]any{"rto": "120h"})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
+	require.ElementsMatch(t, []string{"thresholds", "rpo", "wrt", "mbco", "critical_periods", "vital_records", "people", "suppliers"},
+		impFields(t, resp))
+	require.Contains(t, string(resp.Body), "is required")
+
+	var b struct {
+		biaBody
+		RPO    string   `json:"rpo"`
+		WRT    string   `json:"wrt"`
+		People []string `json:"people"`
+	}
+	env.do("GET", "/api/v1/services/payroll/bia", auditor, nil).JSON(t, &b)
+	require.Equal(t, "2h", b.RTO, "the refused PUT changed nothing")
+	require.Equal(t, "15m", b.RPO)
+	require.Equal(t, "1h", b.WRT)
+	require.Len(t, b.Thresholds, 5)
+	require.Equal(t, []string{"payroll clerk"}, b.People)
+
+	// Empty lists are given, not missing: a draft may have none.
+	body := impAssessment("2h", "15m", "1h")
+	body["critical_periods"], body["vital_records"], body["people"], body["suppliers"] = []string{}, []string{}, []string{}, []string{}
+	resp = env.do("PUT", "/api/v1/services/payroll/bia", cm, body)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+}
+
+// A negative duration is refused naming its field, whatever the body: the
+// decoder every handler uses says what is wrong with the value.
+func TestNegativeDurationNamesTheField(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	impCI(t, env, "payroll", "business_service")
+	for name, c := range map[string]struct {
+		method, path string
+		body         any
+		field        string
+	}{
+		"BIA rpo":          {"PUT", "/api/v1/services/payroll/bia", func() any { b := impAssessment("2h", "-1h", "1h"); return b }(), "rpo"},
+		"threshold at":     {"PUT", "/api/v1/services/payroll/bia", `{"thresholds":[{"category":"financial","at":"-4h","rating":1}]}`, "thresholds.at"},
+		"what-if duration": {"POST", "/api/v1/impact/what-if", map[string]any{"site": "dc-main", "duration": "-8h"}, "duration"},
+		"settings time point": {"PUT", "/api/v1/settings/bia", map[string]any{"categories": []string{"financial"}, "time_points": []string{"1h", "-2d"},
+			"intolerable_level": 4, "tier_bounds": []string{"1h"}, "currency": "EUR"}, "time_points"},
+	} {
+		role := cm
+		if c.path == "/api/v1/settings/bia" {
+			role = admin
+		}
+		resp := env.do(c.method, c.path, role, c.body)
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s: %s", name, resp.Body)
+		var body struct {
+			Error struct {
+				Message string
+				Fields  []struct{ Field, Message string }
+			}
+		}
+		resp.JSON(t, &body)
+		require.NotContains(t, body.Error.Message, "wrong type", name)
+		require.Equal(t, []struct{ Field, Message string }{{c.field, "must not be negative"}}, body.Error.Fields, name)
+	}
 }

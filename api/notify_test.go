@@ -134,6 +134,10 @@ func TestNotificationChannelValidation(t *testing.T) {
 		"credentials in URL":  {valid(map[string]any{"url": "https://bob:pw@example.com/"}), 422, "url", "credentials"},
 		"unknown event":       {valid(map[string]any{"events": []string{"check_failed", "disk_full"}}), 422, "events", `"disk_full" is not an event type`},
 		"no events":           {valid(map[string]any{"events": []string{}}), 422, "events", "at least one"},
+		"reserved event":      {valid(map[string]any{"events": []string{"check_failed", "drill_finished"}}), 422, "events", `"drill_finished" is reserved: nothing emits that event yet`},
+		"reserved event only": {valid(map[string]any{"events": []string{"invocation_started"}}), 422, "events", "nothing emits that event yet"},
+		"process variable":    {valid(map[string]any{"secret_env": "PATH"}), 422, "secret_env", "set by bcdr itself"},
+		"glob secret file":    {valid(map[string]any{"secret_file": "/run/secrets/*"}), 422, "secret_file", "single file"},
 		"inline secret":       {valid(map[string]any{"secret": "hunter2"}), 422, "secret", "secret_env or secret_file"},
 		"secret in env field": {valid(map[string]any{"secret_env": "hunter2!"}), 422, "secret_env", "not the secret itself"},
 		"secret in file":      {valid(map[string]any{"secret_file": "hunter2"}), 422, "secret_file", "not the secret itself"},
@@ -181,6 +185,35 @@ func TestNotificationChannelValidation(t *testing.T) {
 	require.Contains(t, string(dup.Body), `"field":"name"`)
 }
 
+// Events that nothing emits yet are refused on update too, and the
+// channel keeps its subscriptions; "*" will include them once emitted.
+func TestNotificationChannelReservedEvents(t *testing.T) {
+	env := setup(t)
+	cm := orchestrator.RoleContinuityManager
+	var ch channelBody
+	env.do("POST", "/api/v1/notification-channels", cm, map[string]any{
+		"name": "ops", "kind": "webhook", "url": "https://hooks.example.com/bcdr", "events": []string{"check_failed"}}).JSON(t, &ch)
+	id := itoa(ch.ID)
+	resp := env.do("PATCH", "/api/v1/notification-channels/"+id, cm, map[string]any{"events": []string{"check_failed", "invocation_started"}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
+	var body struct {
+		Error struct {
+			Fields []orchestrator.FieldError `json:"fields"`
+		} `json:"error"`
+	}
+	resp.JSON(t, &body)
+	require.Len(t, body.Error.Fields, 1)
+	require.Equal(t, "events", body.Error.Fields[0].Field)
+	require.Contains(t, body.Error.Fields[0].Message, `"invocation_started" is reserved: nothing emits that event yet`)
+	env.do("GET", "/api/v1/notification-channels/"+id, cm, nil).JSON(t, &ch)
+	require.Equal(t, []string{"check_failed"}, ch.Events)
+
+	resp = env.do("PATCH", "/api/v1/notification-channels/"+id, cm, map[string]any{"events": []string{"*"}})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	require.Equal(t, http.StatusUnprocessableEntity,
+		env.do("GET", "/api/v1/notification-channels?event=drill_finished", cm, nil).Status, "not an event type to filter by yet")
+}
+
 // A test notification is queued for the one channel, delivered by a
 // running Deliverer, and shows in the channel's deliveries.
 func TestNotificationTestDelivery(t *testing.T) {
@@ -198,7 +231,7 @@ func TestNotificationTestDelivery(t *testing.T) {
 	cm := orchestrator.RoleContinuityManager
 	var ch, other channelBody
 	env.do("POST", "/api/v1/notification-channels", cm, map[string]any{
-		"name": "ops", "kind": "webhook", "url": rcv.URL + "/hook", "events": []string{"drill_finished"}}).JSON(t, &ch)
+		"name": "ops", "kind": "webhook", "url": rcv.URL + "/hook", "events": []string{"schedule_missed"}}).JSON(t, &ch)
 	env.do("POST", "/api/v1/notification-channels", cm, map[string]any{
 		"name": "everything", "kind": "webhook", "url": rcv.URL + "/all", "events": []string{"*"}}).JSON(t, &other)
 
@@ -212,7 +245,7 @@ func TestNotificationTestDelivery(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	d := notify.NewDeliverer(env.pool, nil, notify.Options{Replica: "api-test", PollInterval: 10 * time.Millisecond})
+	d := notify.NewDeliverer(env.pool, orchestrator.Runtime{}, notify.Options{Replica: "api-test", PollInterval: 10 * time.Millisecond})
 	go func() { defer close(done); _ = d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 }, 5*time.Second, 10*time.Millisecond)

@@ -32,6 +32,10 @@ var (
 	// managers.
 	recordReads  = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator, orchestrator.RoleAuditor}
 	recordWrites = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager}
+	// Checks (a backup check now) are run by whoever writes records and by
+	// operators, who are the ones checking during an invocation; running
+	// one changes no record but the check history.
+	checkRuns = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator}
 )
 
 // routes is the whole table: each capability contributes its own slice.

@@ -62,7 +62,8 @@ func TestScheduleLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, env.do("GET", "/api/v1/schedules/"+id, orchestrator.RoleExecutive, nil).Status)
 	require.Equal(t, http.StatusForbidden, env.do("PATCH", "/api/v1/schedules/"+id, orchestrator.RoleOperator, map[string]any{"enabled": false}).Status)
 
-	env.do("POST", "/api/v1/schedules", cm, map[string]any{"name": "monthly report", "kind": "report", "cron": "@monthly"})
+	resp = env.do("POST", "/api/v1/schedules", cm, map[string]any{"name": "monthly kit", "kind": "kit_export", "cron": "@monthly"})
+	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
 	var list struct {
 		Items []scheduleBody `json:"items"`
 	}
@@ -121,7 +122,7 @@ func TestScheduleRunsPagination(t *testing.T) {
 	env := setup(t)
 	admin := orchestrator.RoleAdmin
 	var sc scheduleBody
-	env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "drill", "kind": "drill", "cron": "@weekly"}).JSON(t, &sc)
+	env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "weekly kit", "kind": "kit_export", "cron": "@weekly"}).JSON(t, &sc)
 	id := itoa(sc.ID)
 	var fired []int64
 	for range 5 {
@@ -184,32 +185,33 @@ func TestScheduleValidation(t *testing.T) {
 		field   string
 		message string
 	}{
-		"bad cron":            {valid(map[string]any{"cron": "* * * *"}), 422, "cron", "expected exactly 5 fields, found 4"},
-		"cron out of range":   {valid(map[string]any{"cron": "0 25 * * *"}), 422, "cron", "end of range (25) above maximum (23)"},
-		"unknown descriptor":  {valid(map[string]any{"cron": "@sometimes"}), 422, "cron", "unrecognized descriptor"},
-		"cron never fires":    {valid(map[string]any{"cron": "0 0 30 2 *"}), 422, "cron", "never fires"},
-		"too frequent":        {valid(map[string]any{"cron": "@every 5s"}), 422, "cron", "at least 1m"},
-		"zone in cron":        {valid(map[string]any{"cron": "CRON_TZ=UTC 0 2 * * *"}), 422, "cron", "timezone field"},
-		"unknown zone":        {valid(map[string]any{"timezone": "Europe/Atlantis"}), 422, "timezone", "unknown time zone"},
-		"path traversal zone": {valid(map[string]any{"timezone": "../../../etc/passwd"}), 422, "timezone", "unknown time zone"},
-		"missing name":        {valid(map[string]any{"name": nil}), 422, "name", "is required"},
-		"missing cron":        {valid(map[string]any{"cron": nil}), 422, "cron", "is required"},
-		"unknown kind":        {valid(map[string]any{"kind": "backup"}), 422, "kind", "must be one of"},
-		"control characters":  {valid(map[string]any{"name": "night\x1bly"}), 422, "name", "control characters"},
-		"long target":         {valid(map[string]any{"target": strings.Repeat("t", 501)}), 422, "target", "at most 500 bytes"},
-		"bad duration":        {valid(map[string]any{"catch_up_window": "soon"}), 422, "catch_up_window", "invalid duration"},
-		"negative jitter":     {valid(map[string]any{"jitter": "-5m"}), 422, "jitter", ""},
-		"jitter too long":     {valid(map[string]any{"jitter": "2h"}), 422, "jitter", "from 0s to 1h"},
-		"zero max run":        {valid(map[string]any{"max_run": "0"}), 422, "max_run", "from 1s to 24h"},
-		"unknown field":       {valid(map[string]any{"command": "rm -rf /"}), 422, "command", "is not a known field"},
-		"wrong type":          {valid(map[string]any{"enabled": "yes"}), 422, "enabled", ""},
-		"duration as number":  {valid(map[string]any{"max_run": 60}), 422, "max_run", ""},
-		"non-UTF-8 cron":      {`{"name":"x","kind":"report","cron":"` + "\xff" + ` * * * *"}`, 422, "cron", ""},
-		"malformed":           {`{"name":`, 422, "", ""},
-		"not an object":       {`["nightly"]`, 422, "", ""},
-		"empty":               {"", 422, "", ""},
-		"oversized":           {valid(map[string]any{"target": strings.Repeat("a", 2<<20)}), 413, "", ""},
-		"sql-looking name":    {valid(map[string]any{"name": "x'); DROP TABLE schedules; --"}), 201, "", ""},
+		"bad cron":             {valid(map[string]any{"cron": "* * * *"}), 422, "cron", "expected exactly 5 fields, found 4"},
+		"cron out of range":    {valid(map[string]any{"cron": "0 25 * * *"}), 422, "cron", "end of range (25) above maximum (23)"},
+		"unknown descriptor":   {valid(map[string]any{"cron": "@sometimes"}), 422, "cron", "unrecognized descriptor"},
+		"cron never fires":     {valid(map[string]any{"cron": "0 0 30 2 *"}), 422, "cron", "never fires"},
+		"too frequent":         {valid(map[string]any{"cron": "@every 5s"}), 422, "cron", "at least 1m"},
+		"zone in cron":         {valid(map[string]any{"cron": "CRON_TZ=UTC 0 2 * * *"}), 422, "cron", "timezone field"},
+		"unknown zone":         {valid(map[string]any{"timezone": "Europe/Atlantis"}), 422, "timezone", "unknown time zone"},
+		"path traversal zone":  {valid(map[string]any{"timezone": "../../../etc/passwd"}), 422, "timezone", "unknown time zone"},
+		"missing name":         {valid(map[string]any{"name": nil}), 422, "name", "is required"},
+		"missing cron":         {valid(map[string]any{"cron": nil}), 422, "cron", "is required"},
+		"unknown kind":         {valid(map[string]any{"kind": "backup"}), 422, "kind", "must be one of"},
+		"kind without handler": {valid(map[string]any{"kind": "drill"}), 422, "kind", "no handler runs drill schedules yet"},
+		"control characters":   {valid(map[string]any{"name": "night\x1bly"}), 422, "name", "control characters"},
+		"long target":          {valid(map[string]any{"target": strings.Repeat("t", 501)}), 422, "target", "at most 500 bytes"},
+		"bad duration":         {valid(map[string]any{"catch_up_window": "soon"}), 422, "catch_up_window", "invalid duration"},
+		"negative jitter":      {valid(map[string]any{"jitter": "-5m"}), 422, "jitter", ""},
+		"jitter too long":      {valid(map[string]any{"jitter": "2h"}), 422, "jitter", "from 0s to 1h"},
+		"zero max run":         {valid(map[string]any{"max_run": "0"}), 422, "max_run", "from 1s to 24h"},
+		"unknown field":        {valid(map[string]any{"command": "rm -rf /"}), 422, "command", "is not a known field"},
+		"wrong type":           {valid(map[string]any{"enabled": "yes"}), 422, "enabled", ""},
+		"duration as number":   {valid(map[string]any{"max_run": 60}), 422, "max_run", ""},
+		"non-UTF-8 cron":       {`{"name":"x","kind":"kit_export","cron":"` + "\xff" + ` * * * *"}`, 422, "cron", ""},
+		"malformed":            {`{"name":`, 422, "", ""},
+		"not an object":        {`["nightly"]`, 422, "", ""},
+		"empty":                {"", 422, "", ""},
+		"oversized":            {valid(map[string]any{"target": strings.Repeat("a", 2<<20)}), 413, "", ""},
+		"sql-looking name":     {valid(map[string]any{"name": "x'); DROP TABLE schedules; --"}), 201, "", ""},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -244,10 +246,10 @@ func TestScheduleConflictsAndPatchValidation(t *testing.T) {
 	env := setup(t)
 	admin := orchestrator.RoleAdmin
 	var a, b scheduleBody
-	env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "a", "kind": "report", "cron": "@daily"}).JSON(t, &a)
-	env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "b", "kind": "report", "cron": "@daily"}).JSON(t, &b)
+	env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "a", "kind": "kit_export", "cron": "@daily"}).JSON(t, &a)
+	env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "b", "kind": "kit_export", "cron": "@daily"}).JSON(t, &b)
 
-	dup := env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "a", "kind": "drill", "cron": "@daily"})
+	dup := env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "a", "kind": "backup_check", "cron": "@daily"})
 	require.Equal(t, http.StatusConflict, dup.Status)
 	require.Contains(t, string(dup.Body), `"field":"name"`)
 	rename := env.do("PATCH", "/api/v1/schedules/"+itoa(b.ID), admin, map[string]any{"name": "a"})
@@ -267,4 +269,44 @@ func TestScheduleConflictsAndPatchValidation(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, env.do("PATCH", "/api/v1/schedules/-1", admin, map[string]any{}).Status)
 	require.Equal(t, http.StatusUnprocessableEntity, env.do("GET", "/api/v1/schedules?kind=backup", admin, nil).Status)
 	require.Equal(t, http.StatusUnprocessableEntity, env.do("GET", "/api/v1/schedules?enabled=maybe", admin, nil).Status)
+}
+
+// A kind no handler runs is refused, at creation and on change, with a
+// message naming the field and the kinds that can be scheduled; a kind
+// with a handler is accepted.
+func TestScheduleKindsWithoutHandler(t *testing.T) {
+	env := setup(t)
+	admin := orchestrator.RoleAdmin
+	kindError := func(resp *response) string {
+		t.Helper()
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
+		var body struct {
+			Error struct {
+				Fields []orchestrator.FieldError `json:"fields"`
+			} `json:"error"`
+		}
+		resp.JSON(t, &body)
+		require.Len(t, body.Error.Fields, 1, "%s", resp.Body)
+		require.Equal(t, "kind", body.Error.Fields[0].Field)
+		return body.Error.Fields[0].Message
+	}
+
+	for _, kind := range []string{"drill", "report", "review_reminder"} {
+		msg := kindError(env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": kind, "kind": kind, "cron": "@weekly"}))
+		require.Equal(t, "no handler runs "+kind+" schedules yet; the kinds that can be scheduled are: backup_check, kit_export", msg)
+	}
+	var n int
+	require.NoError(t, env.pool.QueryRow(t.Context(), `SELECT count(*) FROM schedules`).Scan(&n))
+	require.Zero(t, n, "nothing written")
+
+	resp := env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": "nightly kit", "kind": "kit_export", "cron": "@daily"})
+	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+	var sc scheduleBody
+	resp.JSON(t, &sc)
+	require.Equal(t, "kit_export", sc.Kind)
+
+	msg := kindError(env.do("PATCH", "/api/v1/schedules/"+itoa(sc.ID), admin, map[string]any{"kind": "drill"}))
+	require.Contains(t, msg, "no handler runs drill schedules yet")
+	env.do("GET", "/api/v1/schedules/"+itoa(sc.ID), admin, nil).JSON(t, &sc)
+	require.Equal(t, "kit_export", sc.Kind, "unchanged")
 }

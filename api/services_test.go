@@ -23,8 +23,16 @@ import (
 // a main package they cannot import.
 func testServices(pool *pgxpool.Pool) Services {
 	rt := orchestrator.Runtime{}
-	graphs := impact.NewGraphCache(pool, rt)
-	impacts := impact.NewService(pool, rt, graphs)
+	s := Services{
+		Tokens:    auth.NewService(pool),
+		CMDB:      cmdb.NewService(pool),
+		Imports:   testImports(),
+		Directory: directory.NewService(pool, rt),
+		ITSM:      itsm.NewStore(pool),
+		Notify:    notify.NewService(pool, rt),
+		Schedules: scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindBackupCheck, scheduler.KindKitExport}}),
+	}
+	var impacts *impact.Service
 	requiredRPO := func(ctx context.Context, ciKey string) (*orchestrator.Duration, error) {
 		r, err := impacts.Requirements(ctx, ciKey)
 		if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
@@ -32,19 +40,12 @@ func testServices(pool *pgxpool.Pool) Services {
 		}
 		return r.RPO, err
 	}
-	return Services{
-		Tokens:    auth.NewService(pool),
-		CMDB:      cmdb.NewService(pool),
-		Imports:   testImports(),
-		Directory: directory.NewService(pool, rt),
-		ITSM:      itsm.NewStore(pool),
-		Schedules: scheduler.NewService(pool, nil),
-		Notify:    notify.NewService(pool, rt),
-		Impact:    impacts,
-		Backups:   backup.NewService(pool, rt, backup.Options{RequiredRPO: requiredRPO}),
-		Runbooks: runbooks.NewService(pool, rt, runbooks.Options{
-			Model: runbooks.NewPGModel(pool, graphs), Backups: runbooks.NewPGBackups(pool, rt)}),
-	}
+	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: requiredRPO, Schedules: s.Schedules})
+	impacts = impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(s.Backups))
+	s.Impact = impacts
+	s.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{
+		Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt)})
+	return s
 }
 
 // testImports is every importable record type.

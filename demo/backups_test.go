@@ -71,7 +71,7 @@ func TestSeedBackups(t *testing.T) {
 	require.True(t, fresh.Target.LastCheck.Verified)
 	require.Contains(t, fresh.Target.LastCheck.Message, "restore test")
 	require.Equal(t, &fifteen, fresh.Status.RequiredRPO, "a tier-1 service's database")
-	require.Equal(t, backup.RPOCompliant, fresh.Status.State, fresh.Status.Reason)
+	require.Equal(t, orchestrator.RPOCompliant, fresh.Status.State, fresh.Status.Reason)
 
 	stale := got[staleCI]
 	require.Equal(t, backup.KindFile, stale.Target.Kind)
@@ -79,13 +79,13 @@ func TestSeedBackups(t *testing.T) {
 	require.True(t, stale.Target.LastCheck.Verified, "the dumps match their manifest")
 	require.WithinDuration(t, time.Now().Add(-staleFor), *stale.Target.LastCheck.LatestBackupAt, time.Minute)
 	require.Equal(t, &fifteen, stale.Status.RequiredRPO)
-	require.Equal(t, backup.RPOBreached, stale.Status.State, stale.Status.Reason)
+	require.Equal(t, orchestrator.RPOBreached, stale.Status.State, stale.Status.Reason)
 
 	base := got[baseCI]
 	require.Equal(t, backup.KindPgBaseBackup, base.Target.Kind)
 	require.Equal(t, backup.StatusOK, base.Target.LastCheck.Status, base.Target.LastCheck.Message)
 	require.True(t, base.Target.LastCheck.Verified)
-	require.Equal(t, backup.RPOCompliant, base.Status.State, base.Status.Reason)
+	require.Equal(t, orchestrator.RPOCompliant, base.Status.State, base.Status.Reason)
 
 	// Every target is scheduled.
 	var scheduled int

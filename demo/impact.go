@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -149,7 +150,7 @@ func demoAssessment(d serviceDef, n int) impact.Assessment {
 		RTO: orchestrator.Duration(p.rto), RPO: orchestrator.Duration(p.rpo), WRT: orchestrator.Duration(p.wrt), MBCO: p.mbco,
 		CriticalPeriods: []string{"每月1-15日申报征期 monthly filing period, days 1-15"},
 		VitalRecords:    []string{d.en + " database", "操作手册 operating manual"},
-		People:          []string{d.owner, "wu.hong"},
+		People:          distinct(d.owner, "wu.hong"), // the owner and the continuity manager
 		Suppliers:       append([]string{}, d.suppliers...),
 	}
 	if d.tier >= 2 {
@@ -174,6 +175,17 @@ func demoAssessment(d serviceDef, n int) impact.Assessment {
 		}
 	}
 	return a
+}
+
+// distinct drops repeated keys, keeping the first of each.
+func distinct(keys ...string) []string {
+	var out []string
+	for _, k := range keys {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // leading is the leading category's rating at time point i: 4 from the

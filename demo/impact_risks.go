@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/impact"
 )
 
@@ -82,10 +83,11 @@ var riskRegister = []riskDef{
 // input resolves the definition against the database: scope entries it
 // lacks are left out, and a risk left with no scope is skipped (ok false).
 func (r riskDef) input(ctx context.Context, pool *pgxpool.Pool, i int, now time.Time) (impact.RiskInput, bool, error) {
-	cis, err := existing(ctx, pool, `SELECT key FROM cis WHERE key = ANY($1)`, r.cis)
-	if err != nil {
-		return impact.RiskInput{}, false, err
+	refs, err := cmdb.Resolve(ctx, pool, r.cis, cmdb.ResolveOptions{})
+	if err != nil && !cmdb.IsUnknown(err) {
+		return impact.RiskInput{}, false, fmt.Errorf("seed demo risks: %w", err)
 	}
+	cis := kept(r.cis, func(k string) bool { _, ok := refs[k]; return ok })
 	sites, err := existing(ctx, pool, `SELECT DISTINCT site FROM cis WHERE site = ANY($1)`, r.sites)
 	if err != nil {
 		return impact.RiskInput{}, false, err
@@ -124,11 +126,16 @@ func existing(ctx context.Context, pool *pgxpool.Pool, query string, keys []stri
 	for _, k := range found {
 		known[k] = true
 	}
+	return kept(keys, func(k string) bool { return known[k] }), nil
+}
+
+// kept is the keys found, in their given order.
+func kept(keys []string, found func(string) bool) []string {
 	out := []string{}
 	for _, k := range keys {
-		if known[k] {
+		if found(k) {
 			out = append(out, k)
 		}
 	}
-	return out, nil
+	return out
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bcdr/bcdr/orchestrator"
@@ -40,37 +41,59 @@ var people = []person{
 	{"acct.hw", "Hardware vendor support", "Supplier support", "ServerWorks", ""},
 }
 
+// input is the person as a contact. Each has their own extension, from
+// their place in people.
 func (p person) input() directory.ContactInput {
+	ext := 1001 + slices.IndexFunc(people, func(q person) bool { return q.key == p.key })
 	in := directory.ContactInput{Key: p.key, Name: p.name, Role: p.role, Organisation: p.org,
-		Phone: fmt.Sprintf("+86 571 8800 %04d", len(p.key)*97%10000), Email: p.key + "@tax.example.cn", Chat: "@" + p.key}
+		Phone: fmt.Sprintf("+86 571 8800 %04d", ext), Email: p.key + "@tax.example.cn", Chat: "@" + p.key}
 	if p.deputy != "" {
 		in.Deputies = []string{p.deputy}
 	}
 	return in
 }
 
-// callTree escalates from the service owner to the owner's deputy, then to
-// the infrastructure lead and finally the recovery commander.
+// callTree escalates from the service owner to the owner's deputy (with
+// the service desk lead), then to the infrastructure lead and the
+// continuity manager, and finally to the recovery commander. Each person
+// is called at the first level they belong to only, so a tree owned by,
+// say, the continuity manager skips the levels left empty.
 func callTree(d serviceDef, key string) directory.CallTreeInput {
-	deputy := ""
-	for _, p := range people {
-		if p.key == d.owner {
-			deputy = p.deputy
+	steps := []struct {
+		contacts []string
+		wait     orchestrator.Duration
+	}{
+		{[]string{d.owner}, hours(0.25)},
+		{[]string{deputyOf(d.owner), "guo.hua"}, hours(0.25)},
+		{[]string{"liu.yang", "wu.hong"}, hours(0.5)},
+		{[]string{"zhang.wei"}, 0},
+	}
+	called := map[string]bool{"": true}
+	var levels []directory.Level
+	for _, st := range steps {
+		var contacts []string
+		for _, c := range st.contacts {
+			if !called[c] {
+				called[c] = true
+				contacts = append(contacts, c)
+			}
+		}
+		if len(contacts) > 0 {
+			levels = append(levels, directory.Level{Level: len(levels) + 1, Contacts: contacts, Wait: st.wait})
 		}
 	}
-	waits := []orchestrator.Duration{hours(0.25), hours(0.25), hours(0.5)}
-	levels := []directory.Level{{Level: 1, Contacts: []string{d.owner}, Wait: waits[0]}}
-	if deputy != "" && deputy != d.owner {
-		second := []string{deputy}
-		if deputy != "guo.hua" {
-			// The service desk lead joins every second level.
-			second = append(second, "guo.hua")
-		}
-		levels = append(levels, directory.Level{Level: 2, Contacts: second, Wait: waits[1]})
-	}
-	levels = append(levels, directory.Level{Level: len(levels) + 1, Contacts: []string{"liu.yang", "wu.hong"}, Wait: waits[2]},
-		directory.Level{Level: len(levels) + 2, Contacts: []string{"zhang.wei"}})
+	levels[len(levels)-1].Wait = 0 // nobody to escalate to
 	return directory.CallTreeInput{Key: "ct-" + key, Name: d.en + " call tree", Service: key, Levels: levels}
+}
+
+// deputyOf is the key of a person's deputy, "" when they have none.
+func deputyOf(key string) string {
+	for _, p := range people {
+		if p.key == key {
+			return p.deputy
+		}
+	}
+	return ""
 }
 
 // supplierDef is a supplier and what the bureau buys from it.

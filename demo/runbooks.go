@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/runbooks"
@@ -62,14 +63,15 @@ func seedRunbooks(ctx context.Context, pool *pgxpool.Pool, opts Options, summary
 // seedRunbook creates and approves the runbook of one service unless it
 // has one or is not in the CMDB.
 func seedRunbook(ctx context.Context, pool *pgxpool.Pool, svc *runbooks.Service, key string) (bool, error) {
-	var exists, known bool
-	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cis WHERE key = $1 AND class = 'business_service'),
-		EXISTS (SELECT 1 FROM runbooks r JOIN cis c ON c.id = r.service_id WHERE c.key = $1 AND r.retired_at IS NULL)`, key).Scan(&known, &exists)
+	ci, err := cmdb.ResolveOne(ctx, pool, key, cmdb.ResolveOptions{})
+	if cmdb.IsUnknown(err) || (err == nil && ci.Class != cmdb.ClassBusinessService) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("seed demo runbook of %s: %w", key, err)
 	}
-	if exists || !known {
-		return false, nil
+	if exists, err := runbookInForce(ctx, svc, key); err != nil || exists {
+		return false, err
 	}
 	rb, err := svc.Create(ctx, runbooks.CreateInput{Service: key})
 	if err != nil {
@@ -85,6 +87,27 @@ func seedRunbook(ctx context.Context, pool *pgxpool.Pool, svc *runbooks.Service,
 		return false, fmt.Errorf("approve demo runbook of %s: %w", key, err)
 	}
 	return true, nil
+}
+
+// runbookInForce reports whether service has a runbook that is not
+// retired.
+func runbookInForce(ctx context.Context, svc *runbooks.Service, service string) (bool, error) {
+	page := orchestrator.Page{Limit: 100}
+	for {
+		l, err := svc.List(ctx, runbooks.Filter{Service: service}, page)
+		if err != nil {
+			return false, fmt.Errorf("seed demo runbook of %s: %w", service, err)
+		}
+		for _, r := range l.Items {
+			if r.Status != runbooks.StatusRetired {
+				return true, nil
+			}
+		}
+		if l.Next == "" {
+			return false, nil
+		}
+		page.After = l.Next
+	}
 }
 
 // slowDown records that the service's database restore took a day and a
@@ -107,10 +130,16 @@ func slowDown(ctx context.Context, svc *runbooks.Service, rb runbooks.Runbook) e
 // seedStaleChange records a major change to the stale service's
 // application two days before Now, after its runbook was approved.
 func seedStaleChange(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
-	var seeded, known bool
-	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM changes WHERE source = $1 AND external_id = $2),
-		EXISTS (SELECT 1 FROM cis WHERE key = $3)`, Source, staleChangeID, staleService+"-app").Scan(&seeded, &known)
-	if err != nil || seeded || !known {
+	if _, err := cmdb.ResolveOne(ctx, pool, staleService+"-app", cmdb.ResolveOptions{}); err != nil {
+		if cmdb.IsUnknown(err) {
+			return nil
+		}
+		return fmt.Errorf("seed demo stale change: %w", err)
+	}
+	var seeded bool
+	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM changes WHERE source = $1 AND external_id = $2)`,
+		Source, staleChangeID).Scan(&seeded)
+	if err != nil || seeded {
 		return err
 	}
 	start := opts.Now.Add(-50 * time.Hour)

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -17,6 +18,10 @@ type Duration time.Duration
 // overflow.
 const maxDuration = 100 * 365 * 24 * time.Hour
 
+// ErrNegativeDuration is what ParseDuration's error wraps for a duration
+// below zero, so that callers can say which field must not be negative.
+var ErrNegativeDuration = errors.New("must not be negative")
+
 // ParseDuration reads "4h", "90m", "1h30m", "3d" or "0". Negative and
 // sub-second values are rejected.
 func ParseDuration(s string) (Duration, error) {
@@ -26,6 +31,14 @@ func ParseDuration(s string) (Duration, error) {
 	}
 	if s == "0" {
 		return 0, nil
+	}
+	if abs, negative := strings.CutPrefix(s, "-"); negative {
+		// "-3d" is negative, not a malformed day count; "-0s" is zero.
+		d, err := ParseDuration(abs)
+		if err != nil || d == 0 {
+			return 0, err
+		}
+		return 0, fmt.Errorf("invalid duration %q: %w", s, ErrNegativeDuration)
 	}
 	var days time.Duration
 	if i := strings.IndexByte(s, 'd'); i >= 0 {
@@ -46,7 +59,7 @@ func ParseDuration(s string) (Duration, error) {
 	d := days + rest
 	switch {
 	case rest < 0:
-		return 0, fmt.Errorf("invalid duration: must not be negative")
+		return 0, fmt.Errorf("invalid duration %q: %w", s, ErrNegativeDuration)
 	case d > maxDuration:
 		return 0, fmt.Errorf("invalid duration: longer than 100 years")
 	case d%time.Second != 0:
@@ -77,7 +90,8 @@ func (d Duration) String() string {
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
 // UnmarshalJSON reads a duration string. Errors are type errors so that the
-// JSON decoder names the field at fault.
+// JSON decoder names the field at fault; the Value of one for a string
+// holds the string, so that DurationProblem can say what is wrong with it.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -93,3 +107,15 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // DurationHint says what a valid duration looks like, for error messages.
 const DurationHint = "a duration such as 90m, 4h or 3d"
+
+// DurationProblem says what is wrong with the value of a duration field
+// that UnmarshalJSON refused: "must not be negative" for a negative one,
+// else what a valid duration looks like.
+func DurationProblem(e *json.UnmarshalTypeError) string {
+	if s, err := strconv.Unquote(strings.TrimPrefix(e.Value, "string ")); err == nil {
+		if _, err := ParseDuration(s); errors.Is(err, ErrNegativeDuration) {
+			return ErrNegativeDuration.Error()
+		}
+	}
+	return "must be " + DurationHint
+}

@@ -12,11 +12,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // Automation is an HTTP call that performs or checks a step. Secrets appear
-// only as references, {{secret:NAME}}, resolved by whoever executes the
-// step; a literal credential is rejected so none is ever stored.
+// only as references, {{secret:NAME}}, where NAME is an environment
+// variable under the one secret-reference rule (orchestrator/secretref),
+// resolved by whoever executes the step; a literal credential is rejected
+// so none is ever stored. Nothing here sends the call: the executor is to
+// send it through the one outbound client (orchestrator/outbound).
 type Automation struct {
 	Type           string                `json:"type"`
 	Method         string                `json:"method"`
@@ -48,7 +52,6 @@ const (
 
 var (
 	placeholderPattern = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
-	secretNamePattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 	headerNamePattern  = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 	assertPathPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 	// sensitivePattern matches the names of headers, query parameters and
@@ -186,8 +189,8 @@ func checkTemplateText(s string, limit int, multiline bool) string {
 	for _, m := range placeholderPattern.FindAllStringSubmatch(s, -1) {
 		name := m[1]
 		if secret, ok := strings.CutPrefix(name, "secret:"); ok {
-			if !secretNamePattern.MatchString(secret) {
-				return fmt.Sprintf("secret name %q must be letters, digits and _ (e.g. {{secret:DR_API_TOKEN}})", clip(secret))
+			if err := secretref.CheckEnvName(secret); err != nil {
+				return fmt.Sprintf("secret name %q %s (e.g. {{secret:DR_API_TOKEN}})", clip(secret), err)
 			}
 			continue
 		}

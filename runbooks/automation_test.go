@@ -47,3 +47,30 @@ func TestAutomationSecretsAreReferences(t *testing.T) {
 	a := Automation{URL: "https://x/{{secret:B}}", Headers: map[string]string{"A": "{{secret:A}}"}, BodyTemplate: "{{secret:B}}"}
 	require.Equal(t, []string{"A", "B"}, a.Secrets())
 }
+
+// A {{secret:NAME}} reference names an environment variable under the one
+// secret-reference rule: never bcdr's own configuration, which a step could
+// otherwise send to any URL.
+func TestAutomationSecretNames(t *testing.T) {
+	for name, want := range map[string]string{
+		"DATABASE_URL":      "must not name bcdr's own configuration",
+		"BCDR_DATABASE_URL": "must not name bcdr's own configuration",
+		"BCDR_TOKEN":        "must not name bcdr's own configuration",
+		"PATH":              "set by bcdr itself",
+		"dr_token":          "name of an environment variable",
+		"DR-TOKEN":          "name of an environment variable",
+		"9TOKEN":            "name of an environment variable",
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := Automation{URL: "https://dr.test/failover", Headers: map[string]string{"Authorization": "Bearer {{secret:" + name + "}}"}}
+			a.normalize()
+			var v orchestrator.Validation
+			a.validate(&v, "automation")
+			fields := orchestrator.ErrorFields(v.Err())
+			require.Len(t, fields, 1)
+			require.Equal(t, "automation.headers.Authorization", fields[0].Field)
+			require.Contains(t, fields[0].Message, want)
+			require.Contains(t, fields[0].Message, "secret name")
+		})
+	}
+}

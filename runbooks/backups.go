@@ -12,7 +12,7 @@ import (
 // PGBackups reads the RPO status of CIs from the backup capability's
 // verified checks.
 type PGBackups struct {
-	pool  *pgxpool.Pool
+	pool *pgxpool.Pool
 	rt   orchestrator.Runtime
 }
 
@@ -44,12 +44,12 @@ func (b *PGBackups) RPOStatus(ctx context.Context, required map[string]*orchestr
 		default:
 			return nil, err
 		}
-		s := BackupStatus{Status: string(st.State), LastVerifiedAt: st.LatestVerifiedBackupAt, Message: st.Reason}
+		s := BackupStatus{Status: st.State, LastVerifiedAt: st.LatestVerifiedBackupAt, Message: st.Reason}
 		if s.Status == "" {
-			s.Status = RPOUnknown
+			s.Status = orchestrator.RPOUnknown
 			s.Message += "; no service with an approved BIA requires an RPO of it"
 		}
-		if s.Status == RPOUnknown {
+		if s.Status == orchestrator.RPOUnknown {
 			s.Message = "unknown: " + s.Message
 		}
 		out[key] = s

@@ -10,9 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
-	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 )
@@ -168,22 +169,18 @@ func (s *Service) staleness(ctx context.Context, h header, v Version) (Staleness
 
 // retest lists the changes and releases that touched the scope after since.
 func (s *Service) retest(ctx context.Context, scope []string, since time.Time) (*RetestDetail, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, key FROM cis WHERE key = ANY($1)`, scope)
-	if err != nil {
+	// CIs deleted since approval are no longer touched by anything.
+	cis, err := cmdb.Resolve(ctx, s.pool, scope, cmdb.ResolveOptions{})
+	if err != nil && !cmdb.IsUnknown(err) {
 		return nil, fmt.Errorf("resolve runbook scope: %w", err)
 	}
-	keys := map[int64]string{}
-	var ids []int64
-	var (
-		id  int64
-		key string
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error {
-		keys[id] = key
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("resolve runbook scope: %w", err)
+	keys := make(map[int64]string, len(cis))
+	ids := make([]int64, 0, len(cis))
+	for _, k := range scope {
+		if ci, ok := cis[k]; ok && keys[ci.ID] == "" {
+			keys[ci.ID] = ci.Key
+			ids = append(ids, ci.ID)
+		}
 	}
 	touches, err := itsm.ChangesTouching(ctx, s.pool, ids, since)
 	if err != nil {

@@ -79,7 +79,7 @@ type ServiceCheck struct {
 type RPOCheck struct {
 	CI             string                 `json:"ci"`
 	RequiredRPO    *orchestrator.Duration `json:"required_rpo"`
-	Status         string                 `json:"status"`
+	Status         orchestrator.RPOState  `json:"status"`
 	LastVerifiedAt *time.Time             `json:"last_verified_at"`
 	Message        string                 `json:"message"`
 }
@@ -238,14 +238,14 @@ func (f *Feasibility) checkRPO(ev evidence) {
 		if !ev.CIs[k].DataBearing {
 			continue
 		}
-		c := RPOCheck{CI: k, Status: RPOUnknown, Message: "unknown: no backup target"}
+		c := RPOCheck{CI: k, Status: orchestrator.RPOUnknown, Message: "unknown: no backup target"}
 		if d, ok := ev.RequiredRPO[k]; ok {
 			c.RequiredRPO = durationPtr(d)
 		}
 		if b, ok := ev.Backups[k]; ok {
 			c.Status, c.LastVerifiedAt, c.Message = b.Status, b.LastVerifiedAt, b.Message
 		}
-		if c.Status == RPOBreached {
+		if c.Status == orchestrator.RPOBreached {
 			f.gap(GapRPO, k, "%s: %s", k, c.Message)
 		}
 		f.RPO = append(f.RPO, c)

@@ -41,9 +41,10 @@ type KitEntry struct {
 	Bytes  int64  `json:"bytes"`
 }
 
-// KitSink receives the files of a kit.
+// KitSink receives the files of a kit. modified is when the kit was made,
+// for sinks that date their entries.
 type KitSink interface {
-	Create(name string) (io.WriteCloser, error)
+	Create(name string, modified time.Time) (io.WriteCloser, error)
 }
 
 // kitWriter hashes every file it writes into the manifest.
@@ -53,7 +54,7 @@ type kitWriter struct {
 }
 
 func (w *kitWriter) put(name string, content []byte) error {
-	f, err := w.sink.Create(name)
+	f, err := w.sink.Create(name, w.manifest.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("write kit file %s: %w", name, err)
 	}
@@ -130,7 +131,7 @@ func (s *Service) WriteKit(ctx context.Context, sink KitSink) (Manifest, error) 
 	if err != nil {
 		return Manifest{}, err
 	}
-	f, err := sink.Create(ManifestName)
+	f, err := sink.Create(ManifestName, w.manifest.CreatedAt)
 	if err == nil {
 		_, err = f.Write(body)
 		if cerr := f.Close(); err == nil {
@@ -205,8 +206,9 @@ func NewDirSink(dir string) (*DirSink, error) {
 	return &DirSink{root: root}, nil
 }
 
-// Create opens a new file, making its parent directories.
-func (d *DirSink) Create(name string) (io.WriteCloser, error) {
+// Create opens a new file, making its parent directories. A file on disk
+// keeps the time it was written: that is within moments of modified.
+func (d *DirSink) Create(name string, _ time.Time) (io.WriteCloser, error) {
 	if dir := path.Dir(name); dir != "." {
 		if err := d.root.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
@@ -224,9 +226,10 @@ type ZipSink struct{ zw *zip.Writer }
 // NewZipSink writes a zip archive to w; Close finishes it.
 func NewZipSink(w io.Writer) *ZipSink { return &ZipSink{zw: zip.NewWriter(w)} }
 
-// Create starts a new entry.
-func (z *ZipSink) Create(name string) (io.WriteCloser, error) {
-	w, err := z.zw.Create(name)
+// Create starts a new entry dated modified; without a date, zip tools
+// would show the entry as made on 1980-00-00.
+func (z *ZipSink) Create(name string, modified time.Time) (io.WriteCloser, error) {
+	w, err := z.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,19 @@
 package runbooks
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
 func TestSlugKeepsHostileKeysInside(t *testing.T) {
@@ -37,11 +43,11 @@ func TestDirSinkAndVerifyStayInside(t *testing.T) {
 	sink, err := NewDirSink(dir)
 	require.NoError(t, err)
 	defer sink.Close()
-	_, err = sink.Create("../escape.txt")
+	_, err = sink.Create("../escape.txt", time.Time{})
 	require.Error(t, err, "os.Root refuses a name that leaves the directory")
-	_, err = sink.Create("/etc/escape.txt")
+	_, err = sink.Create("/etc/escape.txt", time.Time{})
 	require.Error(t, err)
-	f, err := sink.Create("runbooks/a.html")
+	f, err := sink.Create("runbooks/a.html", time.Time{})
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	_, err = NewDirSink(dir)
@@ -61,4 +67,30 @@ func TestDirSinkAndVerifyStayInside(t *testing.T) {
 
 	_, err = VerifyKit(parent)
 	require.Error(t, err, "no manifest, no kit")
+}
+
+// kitClock is a stopped clock.
+type kitClock time.Time
+
+func (c kitClock) Now() time.Time { return time.Time(c) }
+
+// Every entry of a zipped kit is dated when the kit was made, by the
+// service's clock, not 1980.
+func TestZipKitEntriesCarryTheExportTime(t *testing.T) {
+	t.Parallel()
+	made := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	svc := NewService(pgtest.New(t), orchestrator.Runtime{Clock: kitClock(made)}, Options{})
+	var buf bytes.Buffer
+	zs := NewZipSink(&buf)
+	m, err := svc.WriteKit(t.Context(), zs)
+	require.NoError(t, err)
+	require.NoError(t, zs.Close())
+	require.Equal(t, made, m.CreatedAt)
+
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	require.Len(t, zr.File, len(m.Files)+1, "every file and the manifest")
+	for _, f := range zr.File {
+		require.True(t, made.Equal(f.Modified), "%s is dated %s, not %s", f.Name, f.Modified, made)
+	}
 }

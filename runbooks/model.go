@@ -50,19 +50,11 @@ type BIA struct {
 	MTPD *orchestrator.Duration
 }
 
-// RPO statuses of a data-bearing CI (DESIGN.md).
-const (
-	RPOCompliant = "compliant"
-	RPOAtRisk    = "at_risk"
-	RPOBreached  = "breached"
-	RPOUnknown   = "unknown"
-)
-
 // BackupStatus is the RPO status of one data-bearing CI.
 type BackupStatus struct {
-	Status         string     `json:"status"`
-	LastVerifiedAt *time.Time `json:"last_verified_at"`
-	Message        string     `json:"message"`
+	Status         orchestrator.RPOState `json:"status"`
+	LastVerifiedAt *time.Time            `json:"last_verified_at"`
+	Message        string                `json:"message"`
 }
 
 // Backups reports the RPO status of data-bearing CIs against their
@@ -79,7 +71,7 @@ type NoBackups struct{}
 func (NoBackups) RPOStatus(_ context.Context, required map[string]*orchestrator.Duration) (map[string]BackupStatus, error) {
 	out := make(map[string]BackupStatus, len(required))
 	for k := range required {
-		out[k] = BackupStatus{Status: RPOUnknown, Message: "unknown: no backup target"}
+		out[k] = BackupStatus{Status: orchestrator.RPOUnknown, Message: "unknown: no backup target"}
 	}
 	return out, nil
 }

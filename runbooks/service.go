@@ -10,6 +10,7 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/audit"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
@@ -39,7 +40,7 @@ type Options struct {
 func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Service {
 	s := &Service{pool: pool, rt: rt, model: opts.Model, backups: opts.Backups, drills: opts.Drills}
 	if s.model == nil {
-		s.model = NewPGModel(pool, impact.NewGraphCache(pool, rt))
+		s.model = NewPGModel(pool, impact.NewService(pool, rt, nil))
 	}
 	if s.backups == nil {
 		s.backups = NewPGBackups(pool, rt)
@@ -111,11 +112,14 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Runbook, error) {
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var service *int64
 		if scope.Service != "" {
-			var sid int64
-			if err := tx.QueryRow(ctx, `SELECT id FROM cis WHERE key = $1 FOR KEY SHARE`, scope.Service).Scan(&sid); err != nil {
+			ci, err := cmdb.ResolveOne(ctx, tx, scope.Service, cmdb.ResolveOptions{Lock: cmdb.LockKeyShare, Field: "service"})
+			if cmdb.IsUnknown(err) {
 				return fieldError("service", "no CI has key %q", clip(scope.Service))
 			}
-			service = &sid
+			if err != nil {
+				return fmt.Errorf("resolve service %s: %w", clip(scope.Service), err)
+			}
+			service = &ci.ID
 		}
 		failed := scope.Failed
 		if failed == nil {

@@ -14,12 +14,12 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/auth"
 )
 
-// withDatabase parses the common flags plus any the command adds, opens
-// the database and runs fn with it.
+// withDatabase parses the common flags plus any the command adds (see
+// parseFlags: name is the command's name in commands), opens the database
+// and runs fn with it.
 func withDatabase(ctx context.Context, name string, args []string, env map[string]string, stderr io.Writer,
 	addFlags func(fs *flag.FlagSet), migrate bool, fn func(db *database, rest []string) error) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfg, err := parseConfig(env, fs)
 	if err != nil {
 		return err
@@ -27,8 +27,8 @@ func withDatabase(ctx context.Context, name string, args []string, env map[strin
 	if addFlags != nil {
 		addFlags(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitError{code: 2}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if err := cfg.check(); err != nil {
 		return err
@@ -59,17 +59,17 @@ func cliActor(ctx context.Context) context.Context {
 }
 
 func runMigrate(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "up" && args[0] != "status") {
-		fmt.Fprintln(stderr, "usage: bcdr migrate up|status [flags]")
-		return exitError{code: 2}
+	sub, err := subcommand("migrate", args)
+	if err != nil {
+		return err
 	}
-	return withDatabase(ctx, "migrate "+args[0], args[1:], env, stderr, nil, false, func(db *database, _ []string) error {
-		if args[0] == "up" {
+	return withDatabase(ctx, "migrate "+sub, args[1:], env, stderr, nil, false, func(db *database, _ []string) error {
+		if sub == "up" {
 			n, err := db.Migrator.Up(ctx)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+			fmt.Fprintf(stdout, "applied %s\n", plural(n, "migration"))
 			return nil
 		}
 		states, err := db.Migrator.Status(ctx)
@@ -90,20 +90,20 @@ func runMigrate(ctx context.Context, args []string, env map[string]string, stdou
 }
 
 func runToken(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: bcdr token create --name NAME --role ROLE | token list | token revoke ID")
-		return exitError{code: 2}
+	sub, err := subcommand("token", args)
+	if err != nil {
+		return err
 	}
 	var name, role string
 	addFlags := func(fs *flag.FlagSet) {
-		if args[0] == "create" {
+		if sub == "create" {
 			fs.StringVar(&name, "name", "", "token name (required)")
 			fs.StringVar(&role, "role", "", "admin, continuity_manager, operator, executive or auditor (required)")
 		}
 	}
-	return withDatabase(ctx, "token "+args[0], args[1:], env, stderr, addFlags, true, func(db *database, rest []string) error {
+	return withDatabase(ctx, "token "+sub, args[1:], env, stderr, addFlags, true, func(db *database, rest []string) error {
 		tokens := auth.NewService(db.Pool)
-		switch args[0] {
+		switch sub {
 		case "create":
 			tok, secret, err := tokens.Create(cliActor(ctx), name, orchestrator.Role(role))
 			if err != nil {
@@ -128,9 +128,6 @@ func runToken(ctx context.Context, args []string, env map[string]string, stdout,
 			}
 			return tw.Flush()
 		case "revoke":
-			if len(rest) != 1 {
-				return fmt.Errorf("usage: bcdr token revoke ID")
-			}
 			id, err := strconv.ParseInt(rest[0], 10, 64)
 			if err != nil {
 				return fmt.Errorf("token id %q: must be a number (see bcdr token list)", rest[0])
@@ -141,14 +138,13 @@ func runToken(ctx context.Context, args []string, env map[string]string, stdout,
 			fmt.Fprintf(stdout, "revoked token %d\n", id)
 			return nil
 		}
-		return fmt.Errorf("unknown token command %q: use create, list or revoke", args[0])
+		return fmt.Errorf("unknown token command %q", sub)
 	})
 }
 
 func runAudit(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "usage: bcdr audit verify [flags]")
-		return exitError{code: 2}
+	if _, err := subcommand("audit", args); err != nil {
+		return err
 	}
 	return withDatabase(ctx, "audit verify", args[1:], env, stderr, nil, true, func(db *database, _ []string) error {
 		v, err := audit.Verify(ctx, db.Pool)
@@ -156,10 +152,10 @@ func runAudit(ctx context.Context, args []string, env map[string]string, stdout,
 			return err
 		}
 		if !v.OK {
-			fmt.Fprintf(stdout, "audit chain BROKEN at row %d after %d row(s): %s\n", v.BadID, v.Checked, v.Problem)
+			fmt.Fprintf(stdout, "audit chain BROKEN at row %d after %s: %s\n", v.BadID, plural(v.Checked, "row"), v.Problem)
 			return exitError{code: 1}
 		}
-		fmt.Fprintf(stdout, "audit chain intact: %d row(s) verified\n", v.Checked)
+		fmt.Fprintf(stdout, "audit chain intact: %s verified\n", plural(v.Checked, "row"))
 		return nil
 	})
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator"
@@ -17,11 +19,13 @@ import (
 	"github.com/bcdr/bcdr/runbooks"
 )
 
-// app is bcdr's composition root: every service, the graph cache and the
-// importer registry, built once over one pool, so that the API, scheduled
-// work and the command line share one graph and one clock.
+// app is bcdr's composition root: every service, the graph cache, the
+// importer registry and the scheduler's jobs, built once over one pool, so
+// that the API, scheduled work and the command line share one graph and one
+// clock.
 type app struct {
 	db       *database
+	cfg      *config
 	rt       orchestrator.Runtime
 	graphs   *impact.GraphCache
 	services api.Services
@@ -29,22 +33,25 @@ type app struct {
 
 // newApp wires every service over db's pool.
 func newApp(db *database) *app {
-	rt := orchestrator.Runtime{Logger: db.logger}
-	graphs := impact.NewGraphCache(db.Pool, rt)
-	impacts := impact.NewService(db.Pool, rt, graphs)
-	return &app{db: db, rt: rt, graphs: graphs, services: api.Services{
-		Tokens:    auth.NewService(db.Pool),
-		CMDB:      cmdb.NewService(db.Pool),
-		Imports:   importRegistry(),
-		Directory: directory.NewService(db.Pool, rt),
-		ITSM:      itsm.NewStore(db.Pool),
-		Schedules: scheduler.NewService(db.Pool, nil),
-		Notify:    notify.NewService(db.Pool, rt),
-		Impact:    impacts,
-		Backups:   backup.NewService(db.Pool, rt, backup.Options{RequiredRPO: requiredRPO(impacts)}),
-		Runbooks: runbooks.NewService(db.Pool, rt, runbooks.Options{
-			Model: runbooks.NewPGModel(db.Pool, graphs), Backups: runbooks.NewPGBackups(db.Pool, rt)}),
-	}}
+	pool, rt := db.Pool, orchestrator.Runtime{Logger: db.logger}
+	a := &app{db: db, cfg: db.cfg, rt: rt, graphs: impact.NewGraphCache(pool, rt)}
+	s := &a.services
+	s.Tokens = auth.NewService(pool)
+	s.CMDB = cmdb.NewService(pool)
+	s.Imports = importRegistry()
+	s.Directory = directory.NewService(pool, rt)
+	s.ITSM = itsm.NewStore(pool)
+	s.Notify = notify.NewService(pool, rt)
+	// The API accepts a schedule only of a kind the scheduler has a job for.
+	s.Schedules = scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: slices.Collect(maps.Keys(a.jobs()))})
+	// Backup checks judge RPOs by the impact model's roll-down, and the
+	// impact model's gaps ask backup which CIs have targets: the roll-down
+	// is looked up when a check runs, by then both exist.
+	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: a.requiredRPO, Schedules: s.Schedules})
+	s.Impact = impact.NewService(pool, rt, a.graphs, impact.WithBackupCoverage(s.Backups))
+	s.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{
+		Model: runbooks.NewPGModel(pool, s.Impact), Backups: runbooks.NewPGBackups(pool, rt)})
+	return a
 }
 
 // importRegistry is every importable record type; the API, the command
@@ -57,32 +64,42 @@ func importRegistry() importer.Registry {
 
 // requiredRPO is a CI's rolled-down RPO requirement, nil when no service
 // with an approved BIA needs the CI: what backup checks judge RPO against.
-func requiredRPO(impacts *impact.Service) func(context.Context, string) (*orchestrator.Duration, error) {
-	return func(ctx context.Context, ciKey string) (*orchestrator.Duration, error) {
-		r, err := impacts.Requirements(ctx, ciKey)
-		if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
-			return nil, nil
-		}
-		return r.RPO, err
+func (a *app) requiredRPO(ctx context.Context, ciKey string) (*orchestrator.Duration, error) {
+	r, err := a.services.Impact.Requirements(ctx, ciKey)
+	if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
+		return nil, nil
 	}
+	return r.RPO, err
 }
 
 // server is the HTTP API over the app's services.
-func (a *app) server(cfg *config, opts api.Options) *api.Server {
-	opts.Pool, opts.Migrator, opts.Runtime, opts.Services, opts.BaseURL = a.db.Pool, a.db.Migrator, a.rt, a.services, cfg.BaseURL
+func (a *app) server(opts api.Options) *api.Server {
+	opts.Pool, opts.Migrator, opts.Runtime, opts.Services, opts.BaseURL = a.db.Pool, a.db.Migrator, a.rt, a.services, a.cfg.BaseURL
 	return api.NewServer(opts)
 }
 
-// registerJobs gives the scheduler a handler for every kind of job this
-// build knows how to run, over the same services as the API.
-func (a *app) registerJobs(s *scheduler.Scheduler, cfg *config) {
-	backup.RegisterHandlers(s, a.services.Backups)
-	kits := a.services.Runbooks
-	s.Register(scheduler.KindKitExport, func(ctx context.Context, run scheduler.Run) (string, error) {
-		dir, err := kits.RotateKit(ctx, cfg.KitDir, cfg.KitKeep, a.rt.Now())
-		if err != nil {
-			return "", err
-		}
-		return "wrote continuity kit " + dir, nil
-	})
+// jobs is every kind of job this build knows how to run, with its handler
+// over the same services as the API: what the scheduler registers, and so
+// the only kinds the API accepts for a schedule. Handlers look the services
+// up when they run.
+func (a *app) jobs() map[scheduler.Kind]scheduler.Handler {
+	return map[scheduler.Kind]scheduler.Handler{
+		scheduler.KindBackupCheck: func(ctx context.Context, run scheduler.Run) (string, error) {
+			return a.services.Backups.HandleRun(ctx, run)
+		},
+		scheduler.KindKitExport: func(ctx context.Context, run scheduler.Run) (string, error) {
+			dir, err := a.services.Runbooks.RotateKit(ctx, a.cfg.KitDir, a.cfg.KitKeep, a.rt.Now())
+			if err != nil {
+				return "", err
+			}
+			return "wrote continuity kit " + dir, nil
+		},
+	}
+}
+
+// registerJobs gives the scheduler a handler for every job.
+func (a *app) registerJobs(s *scheduler.Scheduler) {
+	for kind, handle := range a.jobs() {
+		s.Register(kind, handle)
+	}
 }

@@ -43,6 +43,9 @@ func parseConfig(vars map[string]string, fs *flag.FlagSet) (*config, error) {
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve HTTP on (BCDR_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data directory for the embedded database and the admin token (BCDR_DATA_DIR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "PostgreSQL URL; empty starts the embedded database (DATABASE_URL)")
+	// The usage must not print the URL from the environment: it may hold
+	// a password.
+	fs.Lookup("database-url").DefValue = ""
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (BCDR_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "auto, json or text (BCDR_LOG_FORMAT)")
 	fs.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "externally visible URL of this server (BCDR_BASE_URL)")

@@ -22,17 +22,18 @@ type database struct {
 	Pool     *pgxpool.Pool
 	Migrator *postgres.Migrator
 	cluster  *localpg.Cluster
-	// dataDir is the data directory: the embedded cluster's and the demo's
-	// files live under it.
-	dataDir string
-	logger  *slog.Logger
+	// cfg is the configuration the database was opened with: the data
+	// directory (the embedded cluster's and the demo's files live under it)
+	// and what the app's services need.
+	cfg    *config
+	logger *slog.Logger
 }
 
 // openDatabase connects to DATABASE_URL, or starts (or reuses) the embedded
 // cluster under the data directory, and applies pending migrations when
 // migrate is set.
 func openDatabase(ctx context.Context, cfg *config, logger *slog.Logger, migrate bool) (*database, error) {
-	db := &database{dataDir: cfg.DataDir, logger: logger}
+	db := &database{cfg: cfg, logger: logger}
 	url := cfg.DatabaseURL
 	if url == "" {
 		cluster, err := localpg.Start(ctx, localpg.Config{Dir: filepath.Join(cfg.DataDir, "pg"), Logger: logger})

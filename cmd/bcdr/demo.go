@@ -9,8 +9,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/demo"
+	"github.com/bcdr/bcdr/orchestrator"
 )
 
 func runDemo(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
@@ -47,7 +47,7 @@ func seedDemo(ctx context.Context, db *database, scale int, stdout io.Writer) er
 // demoBackupOptions places the demo's backups under the data directory;
 // a base backup is taken only of the embedded cluster.
 func demoBackupOptions(db *database) demo.BackupOptions {
-	opts := demo.BackupOptions{Dir: filepath.Join(db.dataDir, "demo"), Logger: db.logger}
+	opts := demo.BackupOptions{Dir: filepath.Join(db.cfg.DataDir, "demo"), Logger: db.logger}
 	if db.cluster != nil {
 		opts.BaseBackupURL = db.cluster.URL(embeddedDatabase)
 	}

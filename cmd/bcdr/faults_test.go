@@ -77,7 +77,7 @@ func TestReplicaKilledMidRun(t *testing.T) {
 		addrs[name] = p.waitReady(t, 60*time.Second)
 	}
 
-	queued, err := scheduler.NewService(pool, nil).FireNow(ctx, *target.ScheduleID)
+	queued, err := scheduler.NewService(pool, orchestrator.Runtime{}, scheduler.ServiceOptions{}).FireNow(ctx, *target.ScheduleID)
 	require.NoError(t, err)
 	select {
 	case <-endpoint.stalled:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,9 +24,6 @@ func runImport(ctx context.Context, args []string, env map[string]string, stdout
 		fs.BoolVar(&partial, "partial", false, "write the good rows even when some are bad")
 	}
 	return withDatabase(ctx, "import", args, env, stderr, addFlags, true, func(db *database, rest []string) error {
-		if typ == "" || len(rest) != 1 {
-			return fmt.Errorf("usage: bcdr import --type TYPE [--format csv|jsonl] [--partial] [--source NAME] FILE")
-		}
 		f, err := os.Open(rest[0])
 		if err != nil {
 			return fmt.Errorf("open import file: %w", err)
@@ -50,9 +46,7 @@ func runImport(ctx context.Context, args []string, env map[string]string, stdout
 		if err != nil && !errors.Is(err, importer.ErrRejected) {
 			return err
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if encErr := enc.Encode(rep); encErr != nil {
+		if encErr := writeJSON(stdout, rep); encErr != nil {
 			return encErr
 		}
 		if err != nil {

@@ -23,14 +23,13 @@ import (
 
 func runServe(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfg, err := parseConfig(env, fs)
 	if err != nil {
 		return err
 	}
 	withDemo := fs.Bool("demo", false, "load (or refresh) the demo organisation before serving")
-	if err := fs.Parse(args); err != nil {
-		return exitError{code: 2}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if err := cfg.check(); err != nil {
 		return err
@@ -51,7 +50,7 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	}
 	registry := prometheus.NewRegistry()
 	a := newApp(db)
-	srv := a.server(cfg, api.Options{Registry: registry})
+	srv := a.server(api.Options{Registry: registry})
 	if err := a.graphs.Load(ctx); err != nil {
 		return fmt.Errorf("load the CMDB graph: %w", err)
 	}
@@ -59,7 +58,7 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, logger) },
 		func(ctx context.Context) error { return runScheduler(ctx, cfg, a, registry, logger) },
 		func(ctx context.Context) error {
-			return notify.NewDeliverer(db.Pool, logger, notify.Options{Replica: cfg.Replica, Registry: registry}).Run(ctx)
+			return notify.NewDeliverer(db.Pool, a.rt, notify.Options{Replica: cfg.Replica, Registry: registry}).Run(ctx)
 		},
 	}
 	if *withDemo {
@@ -101,9 +100,9 @@ func runScheduler(ctx context.Context, cfg *config, a *app, registry *prometheus
 		<-ctx.Done()
 		return nil
 	}
-	s := scheduler.New(db.Pool, logger, scheduler.Options{Replica: cfg.Replica, Workers: cfg.SchedulerWorkers,
+	s := scheduler.New(db.Pool, a.rt, scheduler.Options{Replica: cfg.Replica, Workers: cfg.SchedulerWorkers,
 		PollInterval: cfg.SchedulerPoll, LeaseDuration: cfg.SchedulerLease, Registry: registry, OnEvent: notify.SchedulerHook()})
-	a.registerJobs(s, cfg)
+	a.registerJobs(s)
 	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("run scheduler: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // ResticConfig checks a restic repository: snapshots and stats for the
@@ -190,7 +191,7 @@ func secretFields(kind Kind) string {
 
 func (c *ResticConfig) validate(v *orchestrator.Validation) {
 	checkRepository(v, "config.repository", c.Repository)
-	checkSecretRef(v, "config.password", c.PasswordEnv, c.PasswordFile, true)
+	secretref.Ref{Env: c.PasswordEnv, File: c.PasswordFile}.Validate(v, "config.password_env", "config.password_file", true)
 	if c.ReadDataSubset != "" && !subsetPattern.MatchString(c.ReadDataSubset) {
 		v.Add("config.read_data_subset", "must be a percentage (5%%), a fraction (1/10) or a size (500M)")
 	}
@@ -199,7 +200,7 @@ func (c *ResticConfig) validate(v *orchestrator.Validation) {
 
 func (c *BorgConfig) validate(v *orchestrator.Validation) {
 	checkRepository(v, "config.repository", c.Repository)
-	checkSecretRef(v, "config.passphrase", c.PassphraseEnv, c.PassphraseFile, true)
+	secretref.Ref{Env: c.PassphraseEnv, File: c.PassphraseFile}.Validate(v, "config.passphrase_env", "config.passphrase_file", true)
 	checkPassEnv(v, c.PassEnv)
 }
 
@@ -269,7 +270,7 @@ func (c *HTTPConfig) validate(v *orchestrator.Validation) {
 		v.Add("config.retries", "must be from 0 to %d", maxHTTPRetries)
 	}
 	if c.BearerTokenEnv != "" {
-		checkEnvName(v, "config.bearer_token_env", c.BearerTokenEnv)
+		secretref.ValidateEnv(v, "config.bearer_token_env", c.BearerTokenEnv)
 	}
 }
 

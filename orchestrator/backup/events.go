@@ -67,7 +67,7 @@ func (s *Service) judgeRPO(ctx context.Context, tx pgx.Tx, t Target, c Check, re
 	if err != nil {
 		return err
 	}
-	var previous RPOState
+	var previous orchestrator.RPOState
 	err = tx.QueryRow(ctx, `SELECT rpo_state FROM backup_targets WHERE id = $1 FOR UPDATE`, t.ID).Scan(&previous)
 	if err != nil {
 		return fmt.Errorf("read RPO state of backup target %d: %w", t.ID, err)
@@ -80,9 +80,9 @@ func (s *Service) judgeRPO(ctx context.Context, tx pgx.Tx, t Target, c Check, re
 	}
 	var typ notify.EventType
 	switch {
-	case st.State == RPOBreached:
+	case st.State == orchestrator.RPOBreached:
 		typ = notify.EventRPOBreached
-	case previous == RPOBreached && (st.State == RPOCompliant || st.State == RPOAtRisk):
+	case previous == orchestrator.RPOBreached && (st.State == orchestrator.RPOCompliant || st.State == orchestrator.RPOAtRisk):
 		typ = notify.EventRPORestored
 	default:
 		return nil

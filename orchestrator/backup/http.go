@@ -16,30 +16,25 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/bcdr/bcdr/orchestrator/outbound"
 )
 
 // maxHTTPBody bounds the JSON document an http target may return.
 const maxHTTPBody = 1 << 20
 
-// newHTTPClient is the one way bcdr's backup checks build an outbound
-// client: retryablehttp over the service's shared transport, a timeout per
-// attempt, exponential backoff between retries (5xx, 429 and connection
-// errors), and the last response passed through after the final attempt
-// so its status can be reported. attempts counts every request sent.
+// newHTTPClient is an http check's client, from the one outbound
+// constructor: the service's shared transport, a timeout per attempt,
+// backoff between retries (5xx, 429 and connection errors) held to the
+// service's bounds even when an endpoint asks for more, and the last
+// response passed through after the final attempt so its status can be
+// reported. Redirects are followed: a GET carries no body, and the bearer
+// token is dropped on a redirect to another host. attempts counts every
+// request sent.
 func newHTTPClient(s httpSettings, timeout time.Duration, retries int, attempts *atomic.Int32) *retryablehttp.Client {
-	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Transport: s.transport, Timeout: timeout}
-	c.Logger = nil
-	c.RetryMax = retries
-	c.RetryWaitMin, c.RetryWaitMax = s.retryWaitMin, s.retryWaitMax
-	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	// The default honours Retry-After without a ceiling; a check must not
-	// sleep for however long an endpoint asks.
-	c.Backoff = func(lo, hi time.Duration, n int, resp *http.Response) time.Duration {
-		return min(retryablehttp.DefaultBackoff(lo, hi, n, resp), hi)
-	}
-	c.RequestLogHook = func(_ retryablehttp.Logger, _ *http.Request, _ int) { attempts.Add(1) }
-	return c
+	return outbound.NewClient(outbound.Options{Timeout: timeout, Retries: retries,
+		RetryWaitMin: s.retryWaitMin, RetryWaitMax: s.retryWaitMax, FollowRedirects: true, Transport: s.transport,
+		OnAttempt: func(int) { attempts.Add(1) }})
 }
 
 // checkHTTP reads the endpoint's JSON and judges the fields it names.

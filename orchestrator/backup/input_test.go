@@ -31,6 +31,10 @@ func TestTargetInput_Validation(t *testing.T) {
 		{"password in repository URL", KindRestic, `{"repository":"rest:https://u:hunter2@host/repo","password_env":"PW"}`, nil, "config.repository", "must not embed a password"},
 		{"option injection", KindBorg, `{"repository":"--remote-path=evil","passphrase_env":"PW"}`, nil, "config.repository", "must not start with '-'"},
 		{"relative password file", KindRestic, `{"repository":"/r","password_file":"pw.txt"}`, nil, "config.password_file", "absolute"},
+		{"glob passphrase file", KindBorg, `{"repository":"/r","passphrase_file":"/etc/borg/*"}`, nil, "config.passphrase_file", "single file"},
+		{"process variable passed", KindRestic, `{"repository":"/r","password_env":"PW","pass_env":["AWS_REGION","HOME"]}`, nil, "config.pass_env[1]", "set by bcdr itself"},
+		{"bcdr's token passed", KindPgBackRest, `{"stanza":"main","pass_env":["BCDR_API_TOKEN"]}`, nil, "config.pass_env[0]", "bcdr's own"},
+		{"bearer token in own config", KindHTTP, `{"url":"https://h/x","time_field":"t","bearer_token_env":"BCDR_DATABASE_URL"}`, nil, "config.bearer_token_env", "bcdr's own"},
 		{"bad subset", KindRestic, `{"repository":"/r","password_env":"PW","read_data_subset":"lots"}`, nil, "config.read_data_subset", "percentage"},
 		{"wrong type", KindFile, `{"path":"/b/*.dump","min_size":"1k"}`, nil, "config.min_size", "must be int64"},
 		{"traversal", KindFile, `{"path":"/backups/../etc/*"}`, nil, "config.path", "clean path"},
@@ -90,14 +94,14 @@ func TestClassify(t *testing.T) {
 	rpo := orchestrator.Duration(10 * 60 * 1e9) // 10m
 	for _, tc := range []struct {
 		age  *float64 // minutes
-		want RPOState
+		want orchestrator.RPOState
 	}{
-		{nil, RPOUnknown},
-		{ptr(0.0), RPOCompliant},
-		{ptr(8.0), RPOCompliant},
-		{ptr(8.1), RPOAtRisk},
-		{ptr(10.0), RPOAtRisk},
-		{ptr(10.1), RPOBreached},
+		{nil, orchestrator.RPOUnknown},
+		{ptr(0.0), orchestrator.RPOCompliant},
+		{ptr(8.0), orchestrator.RPOCompliant},
+		{ptr(8.1), orchestrator.RPOAtRisk},
+		{ptr(10.0), orchestrator.RPOAtRisk},
+		{ptr(10.1), orchestrator.RPOBreached},
 	} {
 		var age *time.Duration
 		if tc.age != nil {
@@ -105,6 +109,6 @@ func TestClassify(t *testing.T) {
 		}
 		require.Equal(t, tc.want, Classify(age, rpo), "age %v", tc.age)
 	}
-	require.Equal(t, RPOCompliant, Classify(ptr(time.Duration(0)), 0), "RPO 0 is met only by a backup taken now")
-	require.Equal(t, RPOBreached, Classify(ptr(time.Second), 0))
+	require.Equal(t, orchestrator.RPOCompliant, Classify(ptr(time.Duration(0)), 0), "RPO 0 is met only by a backup taken now")
+	require.Equal(t, orchestrator.RPOBreached, Classify(ptr(time.Second), 0))
 }

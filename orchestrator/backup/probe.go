@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
+
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // probe is one check in progress: the target, its scratch directory and
@@ -28,14 +29,11 @@ type httpSettings struct {
 	retryWaitMax time.Duration
 }
 
-// errNotSet says a referenced environment variable is missing.
-var errNotSet = errors.New("is not set on this replica")
-
 // envValue reads a referenced variable from bcdr's own environment.
 func (p *probe) envValue(name, field string) (string, error) {
-	v, ok := p.lookupEnv(name)
-	if !ok || v == "" {
-		return "", fmt.Errorf("environment variable %s (%s) %w", name, field, errNotSet)
+	v, err := secretref.Env(p.lookupEnv, name)
+	if err != nil {
+		return "", fmt.Errorf("environment variable %s (%s) %w on this replica", name, field, secretref.ErrNotSet)
 	}
 	return v, nil
 }
@@ -53,18 +51,14 @@ func (p *probe) passEnv(names []string) ([]string, error) {
 	return env, nil
 }
 
-// readableFile fails unless path is a regular file bcdr can open.
+// readableFile fails unless path is a regular file bcdr can open, as the
+// tool that reads the secret from it needs.
 func readableFile(path, field string) error {
-	f, err := os.Open(path)
+	f, err := secretref.Open(path)
 	if err != nil {
-		return fmt.Errorf("%s %s cannot be read: %w", field, path, errors.Unwrap(err))
+		return fmt.Errorf("%s %w", field, err)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s %s is not a regular file", field, path)
-	}
-	return nil
+	return f.Close()
 }
 
 // runProbe runs the checker of p's kind under ctx.
@@ -127,21 +121,6 @@ func roundAge(d time.Duration) string {
 		d = d.Round(time.Second)
 	}
 	return d.String()
-}
-
-// newest returns the latest of times, nil when there are none.
-func newest(times []time.Time) *time.Time {
-	var best *time.Time
-	for i := range times {
-		if best == nil || times[i].After(*best) {
-			best = &times[i]
-		}
-	}
-	if best != nil {
-		t := best.UTC()
-		return &t
-	}
-	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -122,7 +122,7 @@ func startFleet(pools []*pgxpool.Pool, reg *prometheus.Registry, probes *probeTi
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i, pool := range pools {
-		s := scheduler.New(pool, slog.New(slog.DiscardHandler), scheduler.Options{Replica: fmt.Sprintf("fleet-%d", i),
+		s := scheduler.New(pool, orchestrator.Runtime{}, scheduler.Options{Replica: fmt.Sprintf("fleet-%d", i),
 			PollInterval: 100 * time.Millisecond, Registry: reg})
 		RegisterHandlers(s, NewService(pool, orchestrator.Runtime{Logger: slog.New(probes)}, Options{}))
 		wg.Go(func() { _ = s.Run(ctx) })

@@ -109,10 +109,10 @@ func TestRestic_StaleSnapshotBreachesRPO(t *testing.T) {
 
 	// Three hours later, judged against different RPOs.
 	now := snapshot.Add(3 * time.Hour)
-	for rpo, want := range map[time.Duration]RPOState{
-		2 * time.Hour:                RPOBreached,
-		3*time.Hour + 30*time.Minute: RPOAtRisk, // 3h > 80% of 3h30m
-		5 * time.Hour:                RPOCompliant,
+	for rpo, want := range map[time.Duration]orchestrator.RPOState{
+		2 * time.Hour:                orchestrator.RPOBreached,
+		3*time.Hour + 30*time.Minute: orchestrator.RPOAtRisk, // 3h > 80% of 3h30m
+		5 * time.Hour:                orchestrator.RPOCompliant,
 	} {
 		st, err := RPOStatus(h.ctx, h.pool, "db1", orchestrator.Duration(rpo), now)
 		require.NoError(t, err)

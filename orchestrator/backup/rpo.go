@@ -2,27 +2,14 @@ package backup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
-)
-
-// RPOState says whether a CI's verified backups meet its required RPO.
-type RPOState string
-
-// RPO states (DESIGN.md, runbook feasibility): compliant when the newest
-// verified backup is no older than 80% of the RPO, at_risk up to the RPO,
-// breached beyond it, unknown without a target or a verified backup.
-const (
-	RPOCompliant RPOState = "compliant"
-	RPOAtRisk    RPOState = "at_risk"
-	RPOBreached  RPOState = "breached"
-	RPOUnknown   RPOState = "unknown"
 )
 
 // atRiskShare is the part of the RPO past which a backup's age is at risk.
@@ -30,16 +17,16 @@ const atRiskShare = 0.8
 
 // Classify judges the age of the newest verified backup (nil when there is
 // none) against a required RPO.
-func Classify(age *time.Duration, required orchestrator.Duration) RPOState {
+func Classify(age *time.Duration, required orchestrator.Duration) orchestrator.RPOState {
 	switch {
 	case age == nil:
-		return RPOUnknown
+		return orchestrator.RPOUnknown
 	case *age > time.Duration(required):
-		return RPOBreached
+		return orchestrator.RPOBreached
 	case float64(*age) > atRiskShare*float64(required):
-		return RPOAtRisk
+		return orchestrator.RPOAtRisk
 	}
-	return RPOCompliant
+	return orchestrator.RPOCompliant
 }
 
 // TargetStatus is one target's part in a CI's backup status.
@@ -68,7 +55,7 @@ type Status struct {
 	Age                    *orchestrator.Duration `json:"age"`
 	// RequiredRPO and State are set only when a requirement was given.
 	RequiredRPO  *orchestrator.Duration `json:"required_rpo,omitempty"`
-	State        RPOState               `json:"state,omitempty"`
+	State        orchestrator.RPOState  `json:"state,omitempty"`
 	Reason       string                 `json:"reason"`
 	EvaluatedAt  time.Time              `json:"evaluated_at"`
 	Dependencies []Status               `json:"dependencies,omitempty"`
@@ -92,16 +79,16 @@ func RPOStatus(ctx context.Context, q postgres.Querier, ciKey string, requiredRP
 const businessService = "business_service"
 
 func status(ctx context.Context, q postgres.Querier, ciKey string, required *orchestrator.Duration, now time.Time) (Status, error) {
-	var id int64
-	var class string
 	st := Status{CI: ciKey, RequiredRPO: required, EvaluatedAt: now.UTC(), Targets: []TargetStatus{}}
-	err := q.QueryRow(ctx, `SELECT id, class, data_bearing FROM cis WHERE key = $1`, ciKey).Scan(&id, &class, &st.DataBearing)
-	if errors.Is(err, pgx.ErrNoRows) {
+	ci, err := cmdb.ResolveOne(ctx, q, ciKey, cmdb.ResolveOptions{})
+	if cmdb.IsUnknown(err) {
 		return Status{}, orchestrator.Errorf(orchestrator.ENOTFOUND, "CI %q not found", ciKey)
 	}
 	if err != nil {
 		return Status{}, fmt.Errorf("backup status of CI %s: %w", ciKey, err)
 	}
+	id, class := ci.ID, ci.Class
+	st.DataBearing = ci.DataBearing
 	if st.Targets, err = targetStatuses(ctx, q, id); err != nil {
 		return Status{}, err
 	}
@@ -207,18 +194,18 @@ func (st *Status) judge(now time.Time) {
 	}
 	st.State = Classify(age, *st.RequiredRPO)
 	switch st.State {
-	case RPOBreached:
+	case orchestrator.RPOBreached:
 		st.Reason += fmt.Sprintf(", beyond the required RPO of %s", st.RequiredRPO)
-	case RPOAtRisk:
+	case orchestrator.RPOAtRisk:
 		st.Reason += fmt.Sprintf(", more than 80%% of the required RPO of %s", st.RequiredRPO)
-	case RPOCompliant:
+	case orchestrator.RPOCompliant:
 		st.Reason += fmt.Sprintf(", within the required RPO of %s", st.RequiredRPO)
 	}
 }
 
 // stateRank orders states from best to worst for a roll-up: an unproven
 // backup weighs more than one nearing its limit.
-var stateRank = map[RPOState]int{RPOCompliant: 0, RPOAtRisk: 1, RPOUnknown: 2, RPOBreached: 3}
+var stateRank = map[orchestrator.RPOState]int{orchestrator.RPOCompliant: 0, orchestrator.RPOAtRisk: 1, orchestrator.RPOUnknown: 2, orchestrator.RPOBreached: 3}
 
 // rollUp makes a service's status that of its weakest data-bearing
 // dependency: the oldest newest-verified backup, the worst state.
@@ -226,7 +213,7 @@ func (st *Status) rollUp() {
 	if len(st.Dependencies) == 0 {
 		st.Reason = "no data-bearing CI among its dependencies"
 		if st.RequiredRPO != nil {
-			st.State = RPOUnknown
+			st.State = orchestrator.RPOUnknown
 		}
 		return
 	}

@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
 
@@ -25,11 +27,13 @@ func TestTarget_OwnsItsSchedule(t *testing.T) {
 	require.Equal(t, "db1 file", tg.Name)
 	require.Nil(t, tg.LastCheck)
 
-	schedules := scheduler.NewService(h.pool, nil)
+	schedules := scheduler.NewService(h.pool, orchestrator.Runtime{}, scheduler.ServiceOptions{})
 	sc, err := schedules.Get(h.ctx, *tg.ScheduleID)
 	require.NoError(t, err)
+	target := strconv.FormatInt(tg.ID, 10)
+	require.Equal(t, "backup target "+target, sc.Name)
 	require.Equal(t, scheduler.KindBackupCheck, sc.Kind)
-	require.Equal(t, strconv.FormatInt(tg.ID, 10), sc.Target)
+	require.Equal(t, target, sc.Target)
 	require.Equal(t, "Europe/Berlin", sc.Timezone)
 	require.Equal(t, orchestrator.Duration(3*time.Minute), sc.MaxRun, "timeout plus a minute to record")
 	require.NotNil(t, sc.NextFireAt)
@@ -44,6 +48,13 @@ func TestTarget_OwnsItsSchedule(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "@hourly", sc.Cron)
 	require.Equal(t, "UTC", sc.Timezone)
+
+	// The schedule's changes are audited in the target's terms.
+	first := *tg.ScheduleID
+	require.Equal(t, []string{
+		fmt.Sprintf("update: schedule %d follows its backup target: %q (UTC)", first, "@hourly"),
+		fmt.Sprintf("create: schedule %q: backup_check %q at %q (Europe/Berlin)", "backup target "+target, target, "*/5 * * * *"),
+	}, h.scheduleAudit(first))
 
 	// A schedule deleted by hand comes back with the next replace.
 	require.NoError(t, schedules.Delete(h.ctx, *tg.ScheduleID))
@@ -60,6 +71,7 @@ func TestTarget_OwnsItsSchedule(t *testing.T) {
 	require.NoError(t, h.svc.Delete(h.ctx, tg.ID))
 	_, err = schedules.Get(h.ctx, *tg.ScheduleID)
 	require.Equal(t, orchestrator.ENOTFOUND, orchestrator.ErrorCode(err))
+	require.Equal(t, fmt.Sprintf("delete: schedule of backup target %d, deleted with it", tg.ID), h.scheduleAudit(*tg.ScheduleID)[0])
 	_, err = h.svc.Checks(h.ctx, tg.ID, orchestrator.Page{Limit: 10})
 	require.Equal(t, orchestrator.ENOTFOUND, orchestrator.ErrorCode(err))
 
@@ -79,14 +91,14 @@ func TestScheduler_RunsBackupChecks(t *testing.T) {
 	tg := h.target(KindFile, FileConfig{Path: dir + "/*.dump", Manifest: dir + "/SHA256SUMS"})
 	broken := h.target(KindFile, FileConfig{Path: dir + "/*.missing"})
 
-	s := scheduler.New(h.pool, nil, scheduler.Options{Replica: "r1", PollInterval: 20 * time.Millisecond})
+	s := scheduler.New(h.pool, orchestrator.Runtime{}, scheduler.Options{Replica: "r1", PollInterval: 20 * time.Millisecond})
 	RegisterHandlers(s, h.svc)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	schedules := scheduler.NewService(h.pool, nil)
+	schedules := scheduler.NewService(h.pool, orchestrator.Runtime{}, scheduler.ServiceOptions{})
 	for _, target := range []Target{tg, broken} {
 		_, err := schedules.FireNow(h.ctx, *target.ScheduleID)
 		require.NoError(t, err)
@@ -137,16 +149,16 @@ func TestRPOStatus_ServiceRollsUpDataDependencies(t *testing.T) {
 
 	st, err := RPOStatus(h.ctx, h.pool, "db1", orchestrator.Duration(4*time.Hour), now)
 	require.NoError(t, err)
-	require.Equal(t, RPOCompliant, st.State, st.Reason)
+	require.Equal(t, orchestrator.RPOCompliant, st.State, st.Reason)
 	require.Equal(t, orchestrator.Duration(90*time.Minute), *st.Age)
 
 	st, err = RPOStatus(h.ctx, h.pool, "payroll", orchestrator.Duration(4*time.Hour), now)
 	require.NoError(t, err)
 	require.Len(t, st.Dependencies, 2, "db1 and db2; cache holds no data")
 	require.Equal(t, "db2", st.Dependencies[1].CI)
-	require.Equal(t, RPOUnknown, st.Dependencies[1].State)
+	require.Equal(t, orchestrator.RPOUnknown, st.Dependencies[1].State)
 	require.Equal(t, "no backup target", st.Dependencies[1].Reason)
-	require.Equal(t, RPOUnknown, st.State, "db2 has no backup: the service's RPO is unproven")
+	require.Equal(t, orchestrator.RPOUnknown, st.State, "db2 has no backup: the service's RPO is unproven")
 	require.Contains(t, st.Reason, "weakest data-bearing dependency db2")
 
 	// Without a requirement only ages are reported.
@@ -162,10 +174,36 @@ func TestRPOStatus_ServiceRollsUpDataDependencies(t *testing.T) {
 	require.Equal(t, orchestrator.ENOTFOUND, orchestrator.ErrorCode(err))
 }
 
+// scheduleAudit is the audit trail of schedule id, newest first, as
+// "action: summary".
+func (h *harness) scheduleAudit(id int64) []string {
+	h.t.Helper()
+	l, err := audit.List(h.ctx, h.pool, audit.Filter{Resource: "schedules", ResourceID: strconv.FormatInt(id, 10)}, orchestrator.Page{Limit: 100})
+	require.NoError(h.t, err)
+	var out []string
+	for _, e := range l.Items {
+		out = append(out, e.Action+": "+e.Summary)
+	}
+	return out
+}
+
 // mustList returns every target.
 func (s *Service) mustList(t *testing.T) []Target {
 	t.Helper()
 	l, err := s.List(context.Background(), Filter{}, orchestrator.Page{Limit: 100})
 	require.NoError(t, err)
 	return l.Items
+}
+
+// A target's first firing is counted from the service's clock, as the
+// scheduler counts its own schedules'.
+func TestTarget_ScheduleFiresOnServiceClock(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.clock.Set(time.Date(2030, 1, 1, 10, 2, 0, 0, time.UTC))
+	tg := h.target(KindFile, FileConfig{Path: "/backups/db1/*.dump"}, func(in *TargetInput) { in.Schedule = "*/5 * * * *" })
+	sc, err := scheduler.NewService(h.pool, orchestrator.Runtime{}, scheduler.ServiceOptions{}).Get(h.ctx, *tg.ScheduleID)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2030, 1, 1, 10, 5, 0, 0, time.UTC), sc.NextFireAt.UTC())
+	require.Equal(t, time.Date(2030, 1, 1, 10, 2, 0, 0, time.UTC), sc.CreatedAt.UTC())
 }

@@ -15,7 +15,10 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/audit"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/outbound"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
+	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
 
 // Service keeps backup targets and their check history and runs checks.
@@ -28,6 +31,9 @@ type Service struct {
 	http       httpSettings
 	// requiredRPO is Options.RequiredRPO; nil turns RPO events off.
 	requiredRPO func(ctx context.Context, ciKey string) (*orchestrator.Duration, error)
+	// schedules writes each target's backup_check schedule in the
+	// target's own transaction.
+	schedules *scheduler.Service
 }
 
 // Options tune a Service; zero fields take the defaults in brackets.
@@ -46,19 +52,25 @@ type Options struct {
 	// one); with it, every check also judges the CI's RPO and announces a
 	// breach and its end. Without it RPO events are not published.
 	RequiredRPO func(ctx context.Context, ciKey string) (*orchestrator.Duration, error)
+	// Schedules is the schedule service targets' schedules are written
+	// through [one over the pool that accepts backup_check].
+	Schedules *scheduler.Service
 }
 
 // NewService returns a backup service over pool; the runtime's clock stamps
 // checks and measures backup ages.
 func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Service {
 	s := &Service{pool: pool, rt: rt, logger: rt.Log(), scratchDir: opts.ScratchDir, lookupEnv: opts.LookupEnv,
-		requiredRPO: opts.RequiredRPO,
-		http:        httpSettings{transport: opts.HTTPTransport, retryWaitMin: opts.HTTPRetryWaitMin, retryWaitMax: opts.HTTPRetryWaitMax}}
+		requiredRPO: opts.RequiredRPO, schedules: opts.Schedules,
+		http: httpSettings{transport: opts.HTTPTransport, retryWaitMin: opts.HTTPRetryWaitMin, retryWaitMax: opts.HTTPRetryWaitMax}}
+	if s.schedules == nil {
+		s.schedules = scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindBackupCheck}})
+	}
 	if s.lookupEnv == nil {
 		s.lookupEnv = os.LookupEnv
 	}
 	if s.http.transport == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr := outbound.NewTransport()
 		tr.MaxIdleConnsPerHost = 16
 		s.http.transport = tr
 	}
@@ -241,16 +253,14 @@ func cursorID(after string) (int64, error) {
 
 // ciID resolves a CI key inside a mutation, as a field error when unknown.
 func ciID(ctx context.Context, q postgres.Querier, key string) (int64, error) {
-	var id int64
-	err := q.QueryRow(ctx, `SELECT id FROM cis WHERE key = $1`, key).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "unknown CI",
-			Fields: []orchestrator.FieldError{{Field: "ci", Message: fmt.Sprintf("no CI has key %q", key)}}}
+	ci, err := cmdb.ResolveOne(ctx, q, key, cmdb.ResolveOptions{Field: "ci"})
+	if cmdb.IsUnknown(err) {
+		return 0, err
 	}
 	if err != nil {
 		return 0, fmt.Errorf("resolve CI %s: %w", key, err)
 	}
-	return id, nil
+	return ci.ID, nil
 }
 
 // record stores a check result; a manual check is also audited, as the

@@ -35,7 +35,7 @@ func (s *Service) Create(ctx context.Context, in TargetInput) (Target, error) {
 		if err != nil {
 			return fmt.Errorf("insert backup target: %w", postgres.Translate(err))
 		}
-		if err := createSchedule(ctx, tx, id, vt); err != nil {
+		if err := s.createSchedule(ctx, tx, id, vt); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Change{Action: "create", Resource: "backup-targets", ResourceID: strconv.FormatInt(id, 10),
@@ -49,7 +49,7 @@ func (s *Service) Create(ctx context.Context, in TargetInput) (Target, error) {
 
 // Replace overwrites a target and brings its schedule in line (creating
 // it again if someone deleted it). A changed expression or time zone
-// restarts firing from now, as the scheduler does for its own updates.
+// restarts firing from now.
 func (s *Service) Replace(ctx context.Context, id int64, in TargetInput) (Target, error) {
 	vt, err := in.validate()
 	if err != nil {
@@ -73,9 +73,9 @@ func (s *Service) Replace(ctx context.Context, id int64, in TargetInput) (Target
 			return fmt.Errorf("update backup target %d: %w", id, postgres.Translate(err))
 		}
 		if scheduleID == nil {
-			err = createSchedule(ctx, tx, id, vt)
+			err = s.createSchedule(ctx, tx, id, vt)
 		} else {
-			err = updateSchedule(ctx, tx, *scheduleID, vt)
+			err = s.updateSchedule(ctx, tx, id, *scheduleID, vt)
 		}
 		if err != nil {
 			return err
@@ -102,13 +102,10 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 			return fmt.Errorf("delete backup target %d: %w", id, err)
 		}
 		if scheduleID != nil {
-			if _, err := tx.Exec(ctx, `DELETE FROM schedules WHERE id = $1`, *scheduleID); err != nil {
+			err = s.schedules.DeleteTx(ctx, tx, *scheduleID, owner(id))
+			// A schedule deleted by hand meanwhile needs deleting no more.
+			if err != nil && orchestrator.ErrorCode(err) != orchestrator.ENOTFOUND {
 				return fmt.Errorf("delete schedule of backup target %d: %w", id, err)
-			}
-			err = audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "schedules", ResourceID: strconv.FormatInt(*scheduleID, 10),
-				Summary: fmt.Sprintf("schedule of backup target %d, deleted with it", id)})
-			if err != nil {
-				return err
 			}
 		}
 		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "backup-targets", ResourceID: strconv.FormatInt(id, 10),
@@ -119,61 +116,29 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 // scheduleName is the unique name of a target's schedule.
 func scheduleName(id int64) string { return fmt.Sprintf("backup target %d", id) }
 
-// createSchedule inserts the target's backup_check schedule and links it.
-// The scheduler package opens its own transaction for Create, so the row is
-// written here, in ours, with the same columns and the same first firing
-// (the first cron time after the database's now).
-func createSchedule(ctx context.Context, tx pgx.Tx, id int64, vt validTarget) error {
-	var now time.Time
-	if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
-		return fmt.Errorf("read database clock: %w", err)
-	}
-	const insert = `INSERT INTO schedules (name, kind, target, cron, timezone, max_run_s, next_fire_at, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`
-	var scheduleID int64
-	err := tx.QueryRow(ctx, insert, scheduleName(id), scheduler.KindBackupCheck, strconv.FormatInt(id, 10), vt.in.Schedule,
-		vt.in.Timezone, int64(vt.maxRun()/time.Second), nextFire(vt, now), orchestrator.ActorFrom(ctx).Name).Scan(&scheduleID)
+// owner is a target as the owner of its schedule.
+func owner(id int64) scheduler.Owner { return scheduler.Owner{Noun: "backup target", ID: id} }
+
+// createSchedule adds the target's backup_check schedule and links it.
+func (s *Service) createSchedule(ctx context.Context, tx pgx.Tx, id int64, vt validTarget) error {
+	kind, target, maxRun := scheduler.KindBackupCheck, strconv.FormatInt(id, 10), orchestrator.Duration(vt.maxRun())
+	sc, err := s.schedules.CreateTx(ctx, tx, scheduler.Input{Name: ptr(scheduleName(id)), Kind: &kind, Target: &target,
+		Cron: &vt.in.Schedule, Timezone: &vt.in.Timezone, MaxRun: &maxRun})
 	if err != nil {
-		return fmt.Errorf("create schedule of backup target %d: %w", id, postgres.Translate(err))
+		return fmt.Errorf("create schedule of backup target %d: %w", id, err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE backup_targets SET schedule_id = $2 WHERE id = $1`, id, scheduleID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE backup_targets SET schedule_id = $2 WHERE id = $1`, id, sc.ID); err != nil {
 		return fmt.Errorf("link schedule of backup target %d: %w", id, err)
 	}
-	return audit.Record(ctx, tx, audit.Change{Action: "create", Resource: "schedules", ResourceID: strconv.FormatInt(scheduleID, 10),
-		Summary: fmt.Sprintf("schedule %q: %s %q at %q (%s)", scheduleName(id), scheduler.KindBackupCheck, strconv.FormatInt(id, 10),
-			vt.in.Schedule, vt.in.Timezone)})
+	return nil
 }
 
-// updateSchedule keeps the target's schedule in step with the target.
-func updateSchedule(ctx context.Context, tx pgx.Tx, scheduleID int64, vt validTarget) error {
-	var now time.Time
-	var cron, tz string
-	err := tx.QueryRow(ctx, `SELECT now(), cron, timezone FROM schedules WHERE id = $1 FOR UPDATE`, scheduleID).Scan(&now, &cron, &tz)
-	if err != nil {
-		return fmt.Errorf("load schedule %d: %w", scheduleID, err)
-	}
-	if cron == vt.in.Schedule && tz == vt.in.Timezone {
-		_, err = tx.Exec(ctx, `UPDATE schedules SET max_run_s = $2, updated_at = $3 WHERE id = $1`,
-			scheduleID, int64(vt.maxRun()/time.Second), now)
-	} else {
-		_, err = tx.Exec(ctx, `UPDATE schedules SET cron = $2, timezone = $3, max_run_s = $4, next_fire_at = $5, updated_at = $6
-			WHERE id = $1`, scheduleID, vt.in.Schedule, vt.in.Timezone, int64(vt.maxRun()/time.Second), nextFire(vt, now), now)
-	}
-	if err != nil {
-		return fmt.Errorf("update schedule %d: %w", scheduleID, postgres.Translate(err))
-	}
-	return audit.Record(ctx, tx, audit.Change{Action: "update", Resource: "schedules", ResourceID: strconv.FormatInt(scheduleID, 10),
-		Summary: fmt.Sprintf("schedule %d follows its backup target: %q (%s)", scheduleID, vt.in.Schedule, vt.in.Timezone)})
-}
-
-// nextFire is the first firing after now, nil when there is none.
-func nextFire(vt validTarget, now time.Time) *time.Time {
-	next := vt.spec.Next(now)
-	if next.IsZero() {
-		return nil
-	}
-	next = next.UTC()
-	return &next
+// updateSchedule keeps the target's schedule in step with the target. A
+// changed expression or time zone restarts firing from now.
+func (s *Service) updateSchedule(ctx context.Context, tx pgx.Tx, id, scheduleID int64, vt validTarget) error {
+	maxRun := orchestrator.Duration(vt.maxRun())
+	_, err := s.schedules.UpdateTx(ctx, tx, scheduleID, scheduler.Input{Cron: &vt.in.Schedule, Timezone: &vt.in.Timezone, MaxRun: &maxRun}, owner(id))
+	return err
 }
 
 func seconds(d *time.Duration) *int64 {

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // checkRepository accepts a local path or a tool URL (sftp:, s3:,
@@ -82,46 +82,15 @@ func checkPath(v *orchestrator.Validation, field, p string, glob bool) {
 	}
 }
 
-// checkSecretRef requires exactly one of an environment variable name and
-// a file path for the secret named by field ("config.password" checks
-// password_env and password_file).
-func checkSecretRef(v *orchestrator.Validation, field, env, file string, required bool) {
-	switch {
-	case env != "" && file != "":
-		v.Add(field+"_env", "give %s_env or %s_file, not both", last(field), last(field))
-	case env != "":
-		checkEnvName(v, field+"_env", env)
-	case file != "":
-		checkPath(v, field+"_file", file, false)
-	case required:
-		v.Add(field+"_env", "is required (or %s_file): the secret is referenced, never stored", last(field))
-	}
-}
-
-func last(field string) string { return field[strings.LastIndexByte(field, '.')+1:] }
-
-var envNamePattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,127}$`)
-
-// checkEnvName accepts an upper-case variable name that is not bcdr's own
-// configuration: a target must not be able to send DATABASE_URL anywhere.
-func checkEnvName(v *orchestrator.Validation, field, name string) {
-	switch {
-	case !envNamePattern.MatchString(name):
-		v.Add(field, "must be an environment variable name (A-Z, 0-9, _), not a value")
-	case strings.HasPrefix(name, "BCDR_") || strings.HasSuffix(name, "DATABASE_URL"):
-		v.Add(field, "must not name bcdr's own configuration")
-	case name == "PATH" || name == "HOME" || name == "LANG" || name == "TZ":
-		v.Add(field, "is set by bcdr for every check")
-	}
-}
-
+// checkPassEnv applies the secret-reference rule to the variables passed
+// to a tool: their values leave bcdr as much as a password does.
 func checkPassEnv(v *orchestrator.Validation, names []string) {
 	if len(names) > maxPassEnv {
 		v.Add("config.pass_env", "must name at most %d variables", maxPassEnv)
 		return
 	}
 	for i, n := range names {
-		checkEnvName(v, fmt.Sprintf("config.pass_env[%d]", i), n)
+		secretref.ValidateEnv(v, fmt.Sprintf("config.pass_env[%d]", i), n)
 	}
 }
 

@@ -1,4 +1,4 @@
-package cmdb
+package cmdb_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/internal/heapwatch"
@@ -32,7 +33,7 @@ func BenchmarkImportCMDB(b *testing.B) {
 		_ = w.Write([]string{e.From, e.To, e.Type, e.Group, strconv.Itoa(e.MinUp)})
 	}
 	w.Flush()
-	reg := importer.NewRegistry(CIImport(), RelationImport())
+	reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport())
 	for b.Loop() {
 		pool := pgtest.New(b)
 		stop := heapwatch.Start()

@@ -131,31 +131,18 @@ func (s *Service) CreateRelation(ctx context.Context, in RelationInput) (Relatio
 
 // resolveEnds finds the ids of both CIs, naming whichever is unknown.
 func resolveEnds(ctx context.Context, tx pgx.Tx, from, to string) (int64, int64, error) {
-	ids := map[string]int64{}
-	rows, err := tx.Query(ctx, `SELECT key, id FROM cis WHERE key = ANY($1)`, []string{from, to})
-	if err != nil {
+	refs, err := Resolve(ctx, tx, []string{from, to}, ResolveOptions{})
+	if err != nil && !IsUnknown(err) {
 		return 0, 0, fmt.Errorf("resolve relation ends: %w", err)
 	}
-	for rows.Next() {
-		var k string
-		var id int64
-		if err := rows.Scan(&k, &id); err != nil {
-			rows.Close()
-			return 0, 0, err
-		}
-		ids[k] = id
-	}
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
-	}
 	var v orchestrator.Validation
-	if _, ok := ids[from]; !ok {
+	if _, ok := refs[from]; !ok {
 		v.Add("from", "no CI has key %q", from)
 	}
-	if _, ok := ids[to]; !ok {
+	if _, ok := refs[to]; !ok {
 		v.Add("to", "no CI has key %q", to)
 	}
-	return ids[from], ids[to], v.Err()
+	return refs[from].ID, refs[to].ID, v.Err()
 }
 
 // GetRelation returns one relation by id.

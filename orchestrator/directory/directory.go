@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -34,7 +35,7 @@ const DefaultSource = "manual"
 
 // Service reads and writes directory records.
 type Service struct {
-	pool  *pgxpool.Pool
+	pool *pgxpool.Pool
 	rt   orchestrator.Runtime
 }
 
@@ -95,26 +96,20 @@ func ciIDs(ctx context.Context, q postgres.Querier, v *orchestrator.Validation, 
 	for i, r := range rs {
 		keys[i] = r.key
 	}
-	rows, err := q.Query(ctx, `SELECT key, id, class FROM cis WHERE key = ANY($1) FOR KEY SHARE`, keys)
-	if err != nil {
+	cis, err := cmdb.Resolve(ctx, q, keys, cmdb.ResolveOptions{Lock: cmdb.LockKeyShare})
+	if err != nil && !cmdb.IsUnknown(err) {
 		return nil, fmt.Errorf("look up CIs: %w", err)
 	}
-	ids := map[string]int64{}
-	classes := map[string]string{}
-	var key, cls string
-	var id int64
-	if _, err := pgx.ForEachRow(rows, []any{&key, &id, &cls}, func() error {
-		ids[key], classes[key] = id, cls
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("look up CIs: %w", err)
+	ids := make(map[string]int64, len(cis))
+	for k, ci := range cis {
+		ids[k] = ci.ID
 	}
 	for _, r := range rs {
-		switch c, ok := classes[r.key]; {
+		switch ci, ok := cis[r.key]; {
 		case !ok:
 			v.Add(r.field, "no CI with key %q", r.key)
-		case c != class:
-			v.Add(r.field, "CI %q is a %s, not a %s", r.key, c, class)
+		case ci.Class != class:
+			v.Add(r.field, "CI %q is a %s, not a %s", r.key, ci.Class, class)
 		}
 	}
 	return ids, nil

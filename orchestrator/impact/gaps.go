@@ -20,10 +20,14 @@ const (
 	GapCMDBAnomaly = "cmdb_anomaly"
 )
 
-// backupTargetsOK asks whether the backup capability's table exists with
-// the CI link this check reads; until it does, backups are not checked.
-const backupTargetsOK = `SELECT to_regclass('backup_targets') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns
-	WHERE table_schema = current_schema() AND table_name = 'backup_targets' AND column_name = 'ci_id')`
+// BackupCoverage tells which CIs have a backup target. The backup
+// capability implements it; impact, its sibling, asks through it rather
+// than reading backup's tables.
+type BackupCoverage interface {
+	// CIsWithTargets returns the keys of the CIs with at least one backup
+	// target.
+	CIsWithTargets(ctx context.Context) (map[string]bool, error)
+}
 
 // GapKinds lists every gap kind.
 var GapKinds = []string{GapSupplierRTO, GapSupplierRPO, GapExceedsMTPD, GapNoBIA, GapNoBackup, GapCMDBAnomaly}
@@ -48,8 +52,8 @@ type Gap struct {
 type Gaps struct {
 	Items  []Gap          `json:"items"`
 	Counts map[string]int `json:"counts"`
-	// BackupsChecked says whether backup targets exist to check
-	// data-bearing CIs against.
+	// BackupsChecked says whether data-bearing CIs were checked for backup
+	// targets: whether the service knows the backup capability.
 	BackupsChecked bool `json:"backups_checked"`
 }
 
@@ -252,15 +256,17 @@ func draftVersions(ctx context.Context, q postgres.Querier) (map[string]int, err
 	return out, rows.Err()
 }
 
-// backups lists data-bearing CIs without a backup target, once the backup
-// capability's table exists; it reports whether it could check.
+// backups lists data-bearing CIs without a backup target, when the
+// service knows the backup capability; it reports whether it could check.
 func (f *gapFinder) backups(ctx context.Context) (bool, error) {
-	var exists bool
-	if err := f.s.pool.QueryRow(ctx, backupTargetsOK).Scan(&exists); err != nil || !exists {
-		return false, err
+	if f.s.backups == nil {
+		return false, nil
 	}
-	rows, err := f.s.pool.Query(ctx, `SELECT c.key, c.class FROM cis c WHERE c.data_bearing AND c.status <> 'retired'
-		AND NOT EXISTS (SELECT 1 FROM backup_targets b WHERE b.ci_id = c.id) ORDER BY c.key`)
+	covered, err := f.s.backups.CIsWithTargets(ctx)
+	if err != nil {
+		return true, fmt.Errorf("read CIs with backup targets: %w", err)
+	}
+	rows, err := f.s.pool.Query(ctx, `SELECT c.key, c.class FROM cis c WHERE c.data_bearing AND c.status <> 'retired' ORDER BY c.key`)
 	if err != nil {
 		return true, fmt.Errorf("read CIs without backup: %w", err)
 	}
@@ -269,6 +275,9 @@ func (f *gapFinder) backups(ctx context.Context) (bool, error) {
 		var key, class string
 		if err := rows.Scan(&key, &class); err != nil {
 			return true, fmt.Errorf("read CIs without backup: %w", err)
+		}
+		if covered[key] {
+			continue
 		}
 		g := Gap{Kind: GapNoBackup, Subject: key, Services: []string{},
 			Message: fmt.Sprintf("%s %s holds data but has no backup target", class, key)}

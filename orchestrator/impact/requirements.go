@@ -91,7 +91,9 @@ func (s *Service) RequirementsOf(ctx context.Context, keys []string) (map[string
 }
 
 // RollDownOver returns the requirement of every node of g (any graph of
-// the CMDB, such as a snapshot's) from the approved BIAs in force.
+// the CMDB, such as a snapshot's) from the approved BIAs in force. When g
+// is the cache's current graph it reuses the snapshot's memoised roll-down;
+// the result is shared then, and must not be modified.
 func (s *Service) RollDownOver(ctx context.Context, g *Graph) ([]Requirement, error) {
 	byKey, err := approvedTargets(ctx, s.pool)
 	if err != nil {
@@ -102,6 +104,9 @@ func (s *Service) RollDownOver(ctx context.Context, g *Graph) ([]Requirement, er
 		if n, ok := g.Index(k); ok {
 			targets[n] = t
 		}
+	}
+	if snap, err := s.graphs.Current(ctx); err == nil && snap.Graph == g {
+		return snap.Requirements(targets), nil
 	}
 	return g.RollDown(targets), nil
 }

@@ -2,13 +2,12 @@ package impact
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -20,18 +19,33 @@ const ClassBusinessService = "business_service"
 // questions (what-if, roll-down, gaps, risk quantification) over the
 // database and the in-memory graph.
 type Service struct {
-	pool   *pgxpool.Pool
-	graphs *GraphCache
-	rt     orchestrator.Runtime
+	pool    *pgxpool.Pool
+	graphs  *GraphCache
+	rt      orchestrator.Runtime
+	backups BackupCoverage
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithBackupCoverage gives the service the backup capability's answer to
+// which CIs have a backup target; without it, the gap analysis does not
+// check backups.
+func WithBackupCoverage(c BackupCoverage) Option {
+	return func(s *Service) { s.backups = c }
 }
 
 // NewService returns the impact service. graphs may be shared with other
 // users of the same pool; nil makes a private cache.
-func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, graphs *GraphCache) *Service {
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, graphs *GraphCache, opts ...Option) *Service {
 	if graphs == nil {
 		graphs = NewGraphCache(pool, rt)
 	}
-	return &Service{pool: pool, rt: rt, graphs: graphs}
+	s := &Service{pool: pool, rt: rt, graphs: graphs}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Graphs returns the graph cache the service answers from.
@@ -42,25 +56,21 @@ func (s *Service) Graphs() *GraphCache { return s.graphs }
 // writers of the same service's BIA without blocking readers or CMDB
 // foreign-key checks.
 func serviceCI(ctx context.Context, q postgres.Querier, key string, lock bool) (int64, error) {
-	query := `SELECT id, class FROM cis WHERE key = $1`
+	opts := cmdb.ResolveOptions{Field: "key"}
 	if lock {
-		query += ` FOR NO KEY UPDATE`
+		opts.Lock = cmdb.LockNoKeyUpdate
 	}
-	var (
-		id    int64
-		class string
-	)
-	err := q.QueryRow(ctx, query, key).Scan(&id, &class)
-	if errors.Is(err, pgx.ErrNoRows) {
+	ci, err := cmdb.ResolveOne(ctx, q, key, opts)
+	if cmdb.IsUnknown(err) {
 		return 0, notFoundService(key)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("find service %s: %w", key, err)
 	}
-	if class != ClassBusinessService {
-		return 0, notAService(key, class)
+	if ci.Class != ClassBusinessService {
+		return 0, notAService(key, ci.Class)
 	}
-	return id, nil
+	return ci.ID, nil
 }
 
 func notFoundService(key string) error {

@@ -117,6 +117,14 @@ func (s *Service) ApprovedBIA(ctx context.Context, key string) (BIA, error) {
 	return b, nil
 }
 
+// ApprovedBIAs returns the approved BIA in force of each business service
+// named (nil: of every one), by key, with its figures derived under the
+// settings it was approved with. A key without one is absent, not an
+// error: callers reading BIAs for many services skip those.
+func (s *Service) ApprovedBIAs(ctx context.Context, keys []string) (map[string]BIA, error) {
+	return approvedBIAs(ctx, s.pool, keys)
+}
+
 // LossAfter evaluates a BIA version (0: the newest) for an outage of after.
 func (s *Service) LossAfter(ctx context.Context, key string, after orchestrator.Duration, version int) (Loss, error) {
 	var (

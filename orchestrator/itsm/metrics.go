@@ -2,13 +2,13 @@ package itsm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -103,13 +103,9 @@ func IncidentStats(ctx context.Context, q postgres.Querier, scope Scope, from, t
 
 // scopeID resolves the scope's key.
 func scopeID(ctx context.Context, q postgres.Querier, scope Scope) (int64, error) {
-	var (
-		id    int64
-		class string
-	)
-	err := q.QueryRow(ctx, `SELECT id, class FROM cis WHERE key = $1`, scope.Key).Scan(&id, &class)
+	ci, err := cmdb.ResolveOne(ctx, q, scope.Key, cmdb.ResolveOptions{Field: "key"})
 	switch {
-	case errors.Is(err, pgx.ErrNoRows) || (err == nil && scope.Service && class != classBusinessService):
+	case cmdb.IsUnknown(err) || (err == nil && scope.Service && ci.Class != classBusinessService):
 		what := "CI"
 		if scope.Service {
 			what = "business service"
@@ -118,7 +114,7 @@ func scopeID(ctx context.Context, q postgres.Querier, scope Scope) (int64, error
 	case err != nil:
 		return 0, fmt.Errorf("resolve %q: %w", scope.Key, err)
 	}
-	return id, nil
+	return ci.ID, nil
 }
 
 // scopeSpans loads the incidents affecting CI id that overlap [from, to).

@@ -2,8 +2,6 @@ package notify
 
 import (
 	"net/url"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // Kind is the payload shape a channel's receiver understands.
@@ -129,18 +128,15 @@ func (c *channelRow) validate() error {
 		v.Add("events", "must name at least one event type, or \"*\" for all")
 	}
 	for _, e := range c.Events {
-		if e != AllEvents && !slices.Contains(EventTypes, EventType(e)) {
+		switch {
+		case e == AllEvents || slices.Contains(EventTypes, EventType(e)):
+		case slices.Contains(ReservedEventTypes, EventType(e)):
+			v.Add("events", "%q is reserved: nothing emits that event yet; use \"*\" or any of %s", e, strings.Join(enumStrings(EventTypes), ", "))
+		default:
 			v.Add("events", "%q is not an event type; use \"*\" or any of %s", truncate(e, 60), strings.Join(enumStrings(EventTypes), ", "))
 		}
 	}
-	switch {
-	case c.SecretEnv != "" && c.SecretFile != "":
-		v.Add("secret_env", "give secret_env or secret_file, not both")
-	case c.SecretEnv != "":
-		checkEnvName(&v, "secret_env", c.SecretEnv)
-	case c.SecretFile != "":
-		checkPath(&v, "secret_file", c.SecretFile)
-	}
+	secretref.Ref{Env: c.SecretEnv, File: c.SecretFile}.Validate(&v, "secret_env", "secret_file", false)
 	return v.Err()
 }
 
@@ -160,32 +156,6 @@ func checkURL(v *orchestrator.Validation, field, raw string) {
 		v.Add(field, "must not have a #fragment")
 	case strings.Contains(raw, redactedMark):
 		v.Add(field, "is the redacted form this API returns; send the full URL")
-	}
-}
-
-var envNamePattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,127}$`)
-
-// checkEnvName accepts an upper-case variable name that is not bcdr's own
-// configuration, so a channel cannot be made to sign with (and so reveal
-// by brute force) the database password.
-func checkEnvName(v *orchestrator.Validation, field, name string) {
-	switch {
-	case !envNamePattern.MatchString(name):
-		v.Add(field, "must be the name of an environment variable (A-Z, 0-9, _), not the secret itself")
-	case strings.HasPrefix(name, "BCDR_") || strings.HasSuffix(name, "DATABASE_URL"):
-		v.Add(field, "must not name bcdr's own configuration")
-	}
-}
-
-// checkPath accepts a clean absolute file path.
-func checkPath(v *orchestrator.Validation, field, p string) {
-	switch {
-	case len(p) > 1024 || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		v.Add(field, "must be a path of at most 1024 bytes without control characters")
-	case !filepath.IsAbs(p):
-		v.Add(field, "must be an absolute path to the file holding the secret, not the secret itself")
-	case filepath.Clean(p) != p:
-		v.Add(field, "must be a clean path (no '..', '//' or trailing '/')")
 	}
 }
 

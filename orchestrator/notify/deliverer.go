@@ -16,6 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/leasequeue"
+	"github.com/bcdr/bcdr/orchestrator/outbound"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
 // Options tune a Deliverer; zero fields take the defaults in brackets.
@@ -24,12 +27,14 @@ type Options struct {
 	Replica string
 	// PollInterval is how often due rows and expired leases are looked for [1s].
 	PollInterval time.Duration
-	// Lease is how long a claimed row stays this replica's; a replica that
-	// dies mid-delivery leaves the row to another one after it [1m]. There
-	// is no heartbeat: an attempt is bounded by RequestTimeout, which is
-	// kept to at most half the lease.
+	// Lease is how long a claimed row stays this replica's without a
+	// heartbeat; the heartbeat renews it every third of it while the
+	// request is in flight, and a replica that dies mid-delivery leaves the
+	// row to another one once it expires [1m].
 	Lease time.Duration
-	// RequestTimeout bounds one POST, connection to last byte [10s].
+	// RequestTimeout bounds one POST, connection to last byte [10s]; at
+	// most half the lease, so that even a replica whose heartbeats fail
+	// gives up its request before the row can be taken over.
 	RequestTimeout time.Duration
 	// MaxAttempts is how many attempts a row gets before it is dead [10].
 	MaxAttempts int
@@ -42,13 +47,9 @@ type Options struct {
 	// Retention is how long delivered and dead rows are kept; publishing
 	// an occurrence again after its row is gone sends it again [720h].
 	Retention time.Duration
-	// Clock, when set, replaces the database clock for due times and
-	// leases; tests use it to move time. Production leaves it nil so that
-	// every replica measures time on the one database clock.
-	Clock orchestrator.Clock
 	// Registry receives the delivery metrics; nil keeps them private.
 	Registry *prometheus.Registry
-	// Transport carries the requests [a pooled transport honouring the
+	// Transport carries the requests [outbound.NewTransport, honouring the
 	// proxy environment].
 	Transport http.RoundTripper
 	// LookupEnv resolves secret_env references [os.LookupEnv].
@@ -57,8 +58,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Replica == "" {
-		host, _ := os.Hostname()
-		o.Replica = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.N(1<<16))
+		o.Replica = leasequeue.ReplicaName()
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -83,7 +83,7 @@ func (o Options) withDefaults() Options {
 		o.Registry = prometheus.NewRegistry()
 	}
 	if o.Transport == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr := outbound.NewTransport()
 		tr.MaxIdleConnsPerHost = 8
 		o.Transport = tr
 	}
@@ -93,56 +93,49 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Deliverer sends the outbox; run one per replica with Run.
+// Deliverer sends the outbox; run one per replica with Run. Rows are
+// claimed, renewed, taken over and fenced through the lease queue
+// (package leasequeue).
 type Deliverer struct {
 	pool    *pgxpool.Pool
+	rt      orchestrator.Runtime
 	logger  *slog.Logger
 	opts    Options
 	metrics *metrics
+	queue   *leasequeue.Queue[claimed]
 	client  *retryablehttp.Client
 
 	lastMaintenance time.Time
 	lastCleanup     time.Time
 }
 
-// NewDeliverer returns a deliverer over pool.
-func NewDeliverer(pool *pgxpool.Pool, logger *slog.Logger, opts Options) *Deliverer {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// NewDeliverer returns a deliverer over pool. The runtime's clock, when
+// set, replaces the database clock for due times and leases (tests move
+// time with it).
+func NewDeliverer(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Deliverer {
 	opts = opts.withDefaults()
+	logger := rt.Log().With("component", "notify", "replica", opts.Replica)
 	return &Deliverer{
 		pool:    pool,
-		logger:  logger.With("component", "notify", "replica", opts.Replica),
+		rt:      rt,
+		logger:  logger,
 		opts:    opts,
 		metrics: newMetrics(opts.Registry),
-		client:  newHTTPClient(opts.Transport, opts.RequestTimeout),
+		queue: leasequeue.New(pool, orchestrator.Runtime{Logger: logger, Clock: rt.Clock}, outboxTable, scanClaimed,
+			leasequeue.Options{Replica: opts.Replica, Lease: opts.Lease, MaxAttempts: opts.MaxAttempts,
+				Backoff: pollBackoff(opts.PollInterval), Registry: opts.Registry, Metrics: "bcdr_notify"}),
+		client: newHTTPClient(opts.Transport, opts.RequestTimeout),
 	}
 }
 
-// newHTTPClient is the deliverer's one outbound client. Its own retries
-// are off: every attempt is a claim recorded on the outbox row, so that a
-// crash cannot hide one and the backoff survives restarts. Redirects are
-// not followed (a webhook that moved is a configuration to fix, and a
-// redirect must not carry a signed body elsewhere).
+// newHTTPClient is the deliverer's outbound client, from the one
+// constructor. Its own retries are off: every attempt is a claim recorded
+// on the outbox row, so that a crash cannot hide one and the backoff
+// survives restarts. Redirects are not followed (a webhook that moved is a
+// configuration to fix, and a redirect must not carry a signed body
+// elsewhere).
 func newHTTPClient(tr http.RoundTripper, timeout time.Duration) *retryablehttp.Client {
-	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Transport: tr, Timeout: timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	c.Logger = nil
-	c.RetryMax = 0
-	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	return c
-}
-
-// nowArg is the $n of `coalesce($n::timestamptz, now())`: nil selects the
-// database clock.
-func (d *Deliverer) nowArg() *time.Time {
-	if d.opts.Clock == nil {
-		return nil
-	}
-	t := d.opts.Clock.Now()
-	return &t
+	return outbound.NewClient(outbound.Options{Timeout: timeout, Retries: 0, FollowRedirects: false, Transport: tr})
 }
 
 // Run delivers until ctx ends; call it once per Deliverer. Database errors
@@ -151,6 +144,10 @@ func (d *Deliverer) nowArg() *time.Time {
 func (d *Deliverer) Run(ctx context.Context) error {
 	d.logger.Info("notification delivery started", "poll", d.opts.PollInterval, "lease", d.opts.Lease,
 		"max_attempts", d.opts.MaxAttempts)
+	// deliverDue waits for its batch, so nothing is in flight once the
+	// loop ends and the heartbeats may stop with it.
+	stopHeartbeats := d.queue.Heartbeats(ctx)
+	defer stopHeartbeats()
 	failures := 0
 	for ctx.Err() == nil {
 		wait := d.opts.PollInterval
@@ -159,7 +156,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		case err != nil && ctx.Err() == nil:
 			failures++
 			wait = d.loopBackoff(failures)
-			d.metrics.loopErrors.Inc()
+			d.queue.Metrics().LoopFailed()
 			d.logger.Warn("notification poll failed; retrying", "error", err, "failures", failures, "retry_in", wait)
 		case err == nil:
 			failures = 0
@@ -190,7 +187,8 @@ func (d *Deliverer) poll(ctx context.Context) (int, error) {
 	return d.deliverDue(ctx)
 }
 
-// deliverDue claims up to Batch due rows and sends them concurrently.
+// deliverDue claims up to Batch due rows and sends them concurrently,
+// each under its lease: a request whose row is taken over is cancelled.
 func (d *Deliverer) deliverDue(ctx context.Context) (int, error) {
 	items, err := d.claim(ctx, d.opts.Batch)
 	if err != nil {
@@ -198,17 +196,25 @@ func (d *Deliverer) deliverDue(ctx context.Context) (int, error) {
 	}
 	var wg sync.WaitGroup
 	for _, it := range items {
-		wg.Go(func() { d.deliver(ctx, it) })
+		workCtx, done := d.queue.Hold(ctx, leasequeue.Lease{ID: it.id, Attempts: it.attempts, Replica: it.replica})
+		wg.Go(func() {
+			defer done()
+			d.deliver(workCtx, it)
+		})
 	}
 	wg.Wait()
 	return len(items), nil
 }
 
-// loopBackoff doubles the wait with each consecutive poll failure, up to
+// pollBackoff doubles the wait after each consecutive poll failure, up to
 // 30s, with jitter so that replicas do not retry in step.
+func pollBackoff(poll time.Duration) leasequeue.Backoff {
+	return leasequeue.Backoff{Min: poll, Max: 30 * time.Second}
+}
+
+// loopBackoff is the wait after failures consecutive failures.
 func (d *Deliverer) loopBackoff(failures int) time.Duration {
-	w := min(d.opts.PollInterval<<min(failures, 16), 30*time.Second)
-	return w/2 + rand.N(w/2+1)
+	return pollBackoff(d.opts.PollInterval).After(failures)
 }
 
 // retryDelay is the wait before attempt n+1 after attempt n failed:
@@ -238,36 +244,41 @@ type claimed struct {
 	secretFile    string
 }
 
-// claimQuery leases up to $3 due rows of enabled channels to replica $2
-// for $4 ms, oldest first, skipping rows other replicas are claiming. Rows
-// of disabled channels wait, so disabling a channel pauses it.
-const claimQuery = `WITH picked AS (
-		SELECT o.id FROM notification_outbox o JOIN notification_channels c ON c.id = o.channel_id
-		WHERE o.status = 'pending' AND o.next_attempt_at <= coalesce($1::timestamptz, now()) AND c.enabled
-		ORDER BY o.next_attempt_at, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED
-	), claimed AS (
-		UPDATE notification_outbox o SET status = 'delivering', replica = $2, attempts = o.attempts + 1,
-			last_attempt_at = coalesce($1::timestamptz, now()),
-			lease_expires_at = coalesce($1::timestamptz, now()) + $4::bigint * interval '1 millisecond'
-		FROM picked WHERE o.id = picked.id
-		RETURNING o.id, o.channel_id, o.idempotency_key, o.event, o.attempts, o.replica
-	)
-	SELECT cl.id, cl.channel_id, cl.idempotency_key, cl.event, cl.attempts, cl.replica, c.kind, c.url, c.secret_env, c.secret_file
-	FROM claimed cl JOIN notification_channels c ON c.id = cl.channel_id ORDER BY cl.id`
+// outboxTable puts notification_outbox on the lease queue. Rows of
+// disabled channels are not claimable, so disabling a channel pauses it;
+// a claimed row comes with its channel's kind, URL and secret reference.
+var outboxTable = leasequeue.Table{
+	Name: "notification_outbox", Due: "next_attempt_at",
+	Pending: string(DeliveryPending), Leased: string(DeliveryDelivering), GaveUp: string(DeliveryDead),
+	Error: "last_error", Finished: "finished_at",
+	ClaimSet:  "last_attempt_at = " + leasequeue.Now,
+	ClaimJoin: "JOIN notification_channels c ON c.id = t.channel_id", ClaimFilter: "c.enabled",
+	Columns: "t.id, t.channel_id, t.idempotency_key, t.event, t.attempts, t.replica, " +
+		"c.kind, c.url, c.secret_env, c.secret_file",
+	Join:     "JOIN notification_channels c ON c.id = t.channel_id",
+	Requeued: "; queued for another attempt",
+}
+
+// lease is the row's claim, which fences every write of its outcome.
+func (c claimed) lease() leasequeue.Lease {
+	return leasequeue.Lease{ID: c.id, Attempts: c.attempts, Replica: c.replica}
+}
+
+func scanClaimed(row pgx.CollectableRow) (claimed, error) {
+	var c claimed
+	err := row.Scan(&c.id, &c.channelID, &c.key, &c.event, &c.attempts, &c.replica, &c.kind, &c.url, &c.secretEnv, &c.secretFile)
+	return c, err
+}
 
 // claim leases up to n due rows; the lease is measured on the database clock.
 func (d *Deliverer) claim(ctx context.Context, n int) ([]claimed, error) {
-	rows, err := d.pool.Query(ctx, claimQuery, d.nowArg(), d.opts.Replica, n, d.opts.Lease.Milliseconds())
+	got, err := d.queue.Claim(ctx, n)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (claimed, error) {
-		var c claimed
-		err := row.Scan(&c.id, &c.channelID, &c.key, &c.event, &c.attempts, &c.replica, &c.kind, &c.url, &c.secretEnv, &c.secretFile)
-		return c, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+	items := make([]claimed, len(got))
+	for i, c := range got {
+		items[i] = c.Row
 	}
 	return items, nil
 }
@@ -276,70 +287,27 @@ func (d *Deliverer) claim(ctx context.Context, n int) ([]claimed, error) {
 // their last attempt), measures the queue, and now and then deletes
 // finished rows past the retention.
 func (d *Deliverer) maintain(ctx context.Context) error {
-	if err := d.reap(ctx); err != nil {
+	reaped, err := d.queue.Reap(ctx, nil)
+	if err != nil {
 		return err
 	}
-	var depth int64
-	const count = `SELECT count(*) FROM notification_outbox WHERE status IN ('pending', 'delivering')`
-	if err := d.pool.QueryRow(ctx, count).Scan(&depth); err != nil {
-		return fmt.Errorf("measure notification queue: %w", err)
+	for _, r := range reaped {
+		if r.GaveUp {
+			d.metrics.dead.WithLabelValues(string(r.Row.kind)).Inc()
+		}
 	}
-	d.metrics.queueDepth.Set(float64(depth))
+	if _, err := d.queue.Depth(ctx); err != nil {
+		return err
+	}
 	if time.Since(d.lastCleanup) < time.Minute {
 		return nil
 	}
 	const cleanup = `DELETE FROM notification_outbox WHERE id IN (
 		SELECT id FROM notification_outbox
 		WHERE finished_at < coalesce($1::timestamptz, now()) - $2::bigint * interval '1 second' LIMIT 1000)`
-	if _, err := d.pool.Exec(ctx, cleanup, d.nowArg(), int64(d.opts.Retention.Seconds())); err != nil {
+	if _, err := d.pool.Exec(ctx, cleanup, postgres.NowArg(d.rt.Clock), int64(d.opts.Retention.Seconds())); err != nil {
 		return fmt.Errorf("delete old deliveries: %w", err)
 	}
 	d.lastCleanup = time.Now()
-	return nil
-}
-
-// reapQuery requeues (or, after $2 attempts, kills) up to 500 rows whose
-// lease expired: their replica died or stalled mid-delivery.
-const reapQuery = `WITH expired AS (
-		SELECT id FROM notification_outbox
-		WHERE status = 'delivering' AND lease_expires_at < coalesce($1::timestamptz, now())
-		ORDER BY lease_expires_at LIMIT 500 FOR UPDATE SKIP LOCKED
-	)
-	UPDATE notification_outbox o SET
-		status = CASE WHEN o.attempts >= $2 THEN 'dead' ELSE 'pending' END,
-		lease_expires_at = NULL,
-		next_attempt_at = coalesce($1::timestamptz, now()),
-		finished_at = CASE WHEN o.attempts >= $2 THEN coalesce($1::timestamptz, now()) END,
-		last_error = left(format('lease of replica %s expired during attempt %s', o.replica, o.attempts) ||
-			CASE WHEN o.attempts >= $2 THEN '; gave up' ELSE '; queued for another attempt' END, 2000)
-	FROM expired, notification_channels c WHERE o.id = expired.id AND c.id = o.channel_id
-	RETURNING o.status, c.kind`
-
-func (d *Deliverer) reap(ctx context.Context) error {
-	rows, err := d.pool.Query(ctx, reapQuery, d.nowArg(), d.opts.MaxAttempts)
-	if err != nil {
-		return fmt.Errorf("reap expired deliveries: %w", err)
-	}
-	type reaped struct {
-		status DeliveryStatus
-		kind   Kind
-	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (reaped, error) {
-		var r reaped
-		return r, row.Scan(&r.status, &r.kind)
-	})
-	if err != nil {
-		return fmt.Errorf("reap expired deliveries: %w", err)
-	}
-	dead := 0
-	for _, r := range items {
-		if r.status == DeliveryDead {
-			dead++
-			d.metrics.dead.WithLabelValues(string(r.kind)).Inc()
-		}
-	}
-	if len(items) > 0 {
-		d.logger.Warn("delivery leases expired", "requeued", len(items)-dead, "dead", dead)
-	}
 	return nil
 }

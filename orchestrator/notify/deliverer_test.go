@@ -181,7 +181,7 @@ func TestPublishDeduplicates(t *testing.T) {
 	h := setup(t)
 	rcv := newReceiver(t)
 	ch := h.channel("ops", KindWebhook, rcv.URL, []string{"check_failed", "rpo_breached"}, nil)
-	other := h.channel("drills only", KindWebhook, rcv.URL, []string{"drill_finished"}, nil)
+	other := h.channel("missed schedules only", KindWebhook, rcv.URL, []string{"schedule_missed"}, nil)
 	off := false
 	paused := h.channel("paused", KindWebhook, rcv.URL, []string{"*"}, func(in *ChannelInput) { in.Enabled = &off })
 
@@ -198,7 +198,7 @@ func TestPublishDeduplicates(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = h.deliverer("r1", Options{Clock: orchestrator.SystemClock{}}).Run(ctx) }()
+	go func() { defer close(done); _ = h.delivererOn(orchestrator.SystemClock{}, "r1", Options{}).Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	require.Eventually(t, func() bool { return len(rcv.requests()) == 1 && h.only(ch.ID).Status == DeliveryDelivered },
 		5*time.Second, 10*time.Millisecond)
@@ -240,7 +240,7 @@ func TestRunSurvivesDatabaseErrors(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = h.deliverer("r1", Options{Clock: orchestrator.SystemClock{}, PollInterval: 5 * time.Millisecond}).Run(runCtx)
+		_ = h.delivererOn(orchestrator.SystemClock{}, "r1", Options{PollInterval: 5 * time.Millisecond}).Run(runCtx)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	require.Eventually(t, func() bool { return h.counter("loop_errors", "") >= 3 }, 5*time.Second, 5*time.Millisecond)

@@ -113,6 +113,11 @@ func (h *harness) channel(name string, kind Kind, url string, events []string, e
 // deliverer returns a replica on the harness clock with test-sized
 // intervals; opts overrides.
 func (h *harness) deliverer(replica string, opts Options) *Deliverer {
+	return h.delivererOn(h.clock, replica, opts)
+}
+
+// delivererOn is deliverer on another clock.
+func (h *harness) delivererOn(clock orchestrator.Clock, replica string, opts Options) *Deliverer {
 	opts.Replica = replica
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 10 * time.Millisecond
@@ -123,9 +128,6 @@ func (h *harness) deliverer(replica string, opts Options) *Deliverer {
 	if opts.Lease == 0 {
 		opts.Lease = 30 * time.Second
 	}
-	if opts.Clock == nil {
-		opts.Clock = h.clock
-	}
 	if opts.Registry == nil {
 		opts.Registry = h.registry
 	}
@@ -133,7 +135,7 @@ func (h *harness) deliverer(replica string, opts Options) *Deliverer {
 		opts.LookupEnv = func(name string) (string, bool) { v, ok := h.env[name]; return v, ok }
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelError}))
-	return NewDeliverer(h.pool, logger, opts)
+	return NewDeliverer(h.pool, orchestrator.Runtime{Logger: logger, Clock: clock}, opts)
 }
 
 // publish publishes e in a transaction of its own.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
 
@@ -22,12 +23,13 @@ func TestSchedulerHookPublishesMissedRuns(t *testing.T) {
 
 	start := h.clock.Now()
 	name, kind, expr, target := "nightly db1 check", scheduler.KindBackupCheck, "*/5 * * * *", "12"
-	sc, err := scheduler.NewService(h.pool, h.clock).Create(context.Background(),
+	sc, err := scheduler.NewService(h.pool, orchestrator.Runtime{Clock: h.clock},
+		scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindBackupCheck}}).Create(context.Background(),
 		scheduler.Input{Name: &name, Kind: &kind, Cron: &expr, Target: &target})
 	require.NoError(t, err)
 
 	h.clock.Advance(3 * time.Hour) // past the default one-hour catch-up window
-	s := scheduler.New(h.pool, nil, scheduler.Options{Replica: "s1", Clock: h.clock, PollInterval: 10 * time.Millisecond,
+	s := scheduler.New(h.pool, orchestrator.Runtime{Clock: h.clock}, scheduler.Options{Replica: "s1", PollInterval: 10 * time.Millisecond,
 		OnEvent: SchedulerHook()})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -6,14 +6,16 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/telemetry"
 )
 
-// metrics are the Deliverer's Prometheus series. Deliverers sharing a
-// registry (several replicas in one process, as in tests) share the series.
+// metrics are the Deliverer's own Prometheus series. The lease queue adds
+// the rest under the same prefix: bcdr_notify_queue_depth,
+// _loop_errors_total, _claims_total, _lease_takeovers_total,
+// _lease_give_ups_total, _lease_losses_total and _db_seconds{op="claim"}.
+// Deliverers sharing a registry (several replicas in one process, as in
+// tests) share the series.
 type metrics struct {
-	delivered  *prometheus.CounterVec
-	failed     *prometheus.CounterVec
-	dead       *prometheus.CounterVec
-	queueDepth prometheus.Gauge
-	loopErrors prometheus.Counter
+	delivered *prometheus.CounterVec
+	failed    *prometheus.CounterVec
+	dead      *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -27,11 +29,5 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		dead: telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bcdr_notify_dead_total", Help: "Notifications given up after their last attempt, by channel kind.",
 		}, []string{"kind"})),
-		queueDepth: telemetry.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "bcdr_notify_queue_depth", Help: "Notifications not yet delivered or given up (pending or being sent).",
-		})),
-		loopErrors: telemetry.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bcdr_notify_loop_errors_total", Help: "Delivery polls that failed (database errors) and were retried.",
-		})),
 	}
 }

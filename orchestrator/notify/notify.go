@@ -31,7 +31,7 @@ import (
 // EventType names what happened; channels subscribe to types.
 type EventType string
 
-// Event types. Channels subscribe to any of them or to "*" (all);
+// Event types. Channels subscribe to any of EventTypes or to "*" (all);
 // EventTest goes only to the channel it is sent to.
 const (
 	EventCheckFailed       EventType = "check_failed"
@@ -47,9 +47,16 @@ const (
 // AllEvents is the subscription wildcard.
 const AllEvents = "*"
 
-// EventTypes lists the types a channel may subscribe to.
+// EventTypes lists the types something emits today: the only ones a
+// channel may subscribe to and Publish accepts.
 var EventTypes = []EventType{EventCheckFailed, EventCheckRecovered, EventRPOBreached, EventRPORestored,
-	EventScheduleMissed, EventDrillFinished, EventInvocationStarted}
+	EventScheduleMissed}
+
+// ReservedEventTypes are named for work not built yet (drills, runbook
+// execution) and emitted by nothing, so a channel naming one is refused
+// rather than left waiting for a notification that never comes. The change
+// that makes one emitted moves it to EventTypes.
+var ReservedEventTypes = []EventType{EventDrillFinished, EventInvocationStarted}
 
 // Severity says how urgent an event is.
 type Severity string

@@ -7,18 +7,18 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/bcdr/bcdr/orchestrator/leasequeue"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // Bounds on what an attempt reads and keeps.
 const (
-	maxSecretBytes   = 4096
 	maxErrorBytes    = 2000
 	responseExcerpt  = 300
 	maxResponseDrain = 64 << 10
@@ -118,53 +118,28 @@ func retryAfter(resp *http.Response) time.Duration {
 // the attempt: an unsigned request would be rejected by a receiver that
 // checks signatures, or worse, accepted by one that does not.
 func (d *Deliverer) secret(it claimed) ([]byte, error) {
+	b, err := secretref.Ref{Env: it.secretEnv, File: it.secretFile}.Resolve(d.opts.LookupEnv)
 	switch {
-	case it.secretEnv != "":
-		v, ok := d.opts.LookupEnv(it.secretEnv)
-		if !ok || v == "" {
-			return nil, fmt.Errorf("signing secret: environment variable %s is not set on replica %s", it.secretEnv, d.opts.Replica)
-		}
-		return []byte(v), nil
-	case it.secretFile != "":
-		f, err := os.Open(it.secretFile)
-		if err != nil {
-			return nil, fmt.Errorf("signing secret: %v", err)
-		}
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, maxSecretBytes+1))
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("signing secret: read %s: %v", it.secretFile, err)
-		case len(b) > maxSecretBytes:
-			return nil, fmt.Errorf("signing secret: %s is larger than %d bytes", it.secretFile, maxSecretBytes)
-		}
-		b = []byte(strings.TrimRight(string(b), "\r\n"))
-		if len(b) == 0 {
-			return nil, fmt.Errorf("signing secret: %s is empty", it.secretFile)
-		}
-		return b, nil
+	case errors.Is(err, secretref.ErrNotSet):
+		return nil, fmt.Errorf("signing secret: %w on replica %s", err, d.opts.Replica)
+	case err != nil:
+		return nil, fmt.Errorf("signing secret: %w", err)
 	}
-	return nil, nil
+	return b, nil
 }
 
-// Outcome statements; each is fenced by (id, replica, attempts, status) so
-// that a replica whose lease expired cannot overwrite its successor's work.
+// Outcome assignments, recorded through the lease queue's Finish, which
+// fences them to the attempt's own lease: a replica whose lease expired
+// cannot overwrite its successor's work. $1 is the time.
 const (
-	deliveredQuery = `UPDATE notification_outbox SET status = 'delivered', lease_expires_at = NULL,
-			last_status_code = $4, last_error = '', finished_at = coalesce($5::timestamptz, now())
-		WHERE id = $1 AND replica = $2 AND attempts = $3 AND status = 'delivering'
-		RETURNING status`
-	failedQuery = `UPDATE notification_outbox SET
-			status = CASE WHEN attempts >= $4 THEN 'dead' ELSE 'pending' END,
-			next_attempt_at = coalesce($5::timestamptz, now()) + $6::bigint * interval '1 millisecond',
-			finished_at = CASE WHEN attempts >= $4 THEN coalesce($5::timestamptz, now()) END,
-			lease_expires_at = NULL, last_status_code = $7, last_error = $8
-		WHERE id = $1 AND replica = $2 AND attempts = $3 AND status = 'delivering'
-		RETURNING status`
-	releaseQuery = `UPDATE notification_outbox SET status = 'pending', lease_expires_at = NULL,
-			next_attempt_at = coalesce($4::timestamptz, now()),
-			last_error = format('interrupted: replica %s stopped during attempt %s', replica, attempts)
-		WHERE id = $1 AND replica = $2 AND attempts = $3 AND status = 'delivering'`
+	// deliveredSet: $2 the receiver's status code.
+	deliveredSet = `status = 'delivered', last_status_code = $2, last_error = '', finished_at = ` + leasequeue.Now
+	// failedSet: $2 max attempts, $3 the retry delay in ms, $4 the status
+	// code, $5 the error.
+	failedSet = `status = CASE WHEN t.attempts >= $2 THEN 'dead' ELSE 'pending' END,
+		next_attempt_at = ` + leasequeue.Now + ` + $3::bigint * interval '1 millisecond',
+		finished_at = CASE WHEN t.attempts >= $2 THEN ` + leasequeue.Now + ` END,
+		last_status_code = $4, last_error = $5`
 )
 
 // record stores an attempt's outcome, retrying while the database fails
@@ -174,22 +149,20 @@ func (d *Deliverer) record(ctx context.Context, it claimed, out outcome) {
 	if out.code != 0 {
 		code = &out.code
 	}
-	var status DeliveryStatus
-	err := d.retry(ctx, func() error {
-		var row pgx.Row
-		if out.err == nil {
-			row = d.pool.QueryRow(ctx, deliveredQuery, it.id, it.replica, it.attempts, code, d.nowArg())
-		} else {
-			delay := d.retryDelay(it.attempts, out.retryAfter)
-			msg := clip(strings.ToValidUTF8(strings.ReplaceAll(out.err.Error(), "\x00", ""), ""), maxErrorBytes)
-			row = d.pool.QueryRow(ctx, failedQuery, it.id, it.replica, it.attempts, d.opts.MaxAttempts, d.nowArg(),
-				delay.Milliseconds(), code, msg)
+	status, set, args := DeliveryDelivered, deliveredSet, []any{code}
+	if out.err != nil {
+		status = DeliveryPending
+		if it.attempts >= d.opts.MaxAttempts {
+			status = DeliveryDead
 		}
-		err := row.Scan(&status)
-		if errors.Is(err, pgx.ErrNoRows) {
-			status = ""
-			return nil
-		}
+		delay := d.retryDelay(it.attempts, out.retryAfter)
+		msg := clip(strings.ToValidUTF8(strings.ReplaceAll(out.err.Error(), "\x00", ""), ""), maxErrorBytes)
+		set, args = failedSet, []any{d.opts.MaxAttempts, delay.Milliseconds(), code, msg}
+	}
+	var ours bool
+	err := d.queue.Retry(ctx, func() error {
+		var err error
+		_, ours, err = d.queue.Finish(ctx, d.pool, it.lease(), set, args...)
 		return err
 	})
 	kind := string(it.kind)
@@ -197,7 +170,7 @@ func (d *Deliverer) record(ctx context.Context, it claimed, out outcome) {
 	case err != nil:
 		d.logger.Error("could not record delivery outcome; its lease will expire and it will be sent again",
 			"delivery", it.id, "error", err)
-	case status == "":
+	case !ours:
 		d.logger.Warn("delivery no longer ours (lease expired or channel deleted); outcome dropped", "delivery", it.id)
 	case status == DeliveryDelivered:
 		d.metrics.delivered.WithLabelValues(kind).Inc()
@@ -214,22 +187,7 @@ func (d *Deliverer) record(ctx context.Context, it claimed, out outcome) {
 
 // release puts a row back in the queue at shutdown, for any replica to take.
 func (d *Deliverer) release(ctx context.Context, it claimed) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := d.pool.Exec(ctx, releaseQuery, it.id, it.replica, it.attempts, d.nowArg()); err != nil {
+	if err := d.queue.Release(ctx, it.lease()); err != nil {
 		d.logger.Warn("could not release delivery at shutdown; its lease will expire", "delivery", it.id, "error", err)
-	}
-}
-
-// retry calls fn until it succeeds, backing off, for at most one lease.
-func (d *Deliverer) retry(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(d.opts.Lease)
-	for failures := 1; ; failures++ {
-		err := fn()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		d.logger.Warn("database write failed; retrying", "error", err)
-		time.Sleep(min(d.loopBackoff(failures), time.Until(deadline)+time.Millisecond))
 	}
 }

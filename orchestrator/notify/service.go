@@ -17,7 +17,7 @@ import (
 // Service manages notification channels and reads their deliveries. Every
 // mutation is audited in its own transaction.
 type Service struct {
-	pool  *pgxpool.Pool
+	pool *pgxpool.Pool
 	rt   orchestrator.Runtime
 }
 

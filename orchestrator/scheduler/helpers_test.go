@@ -68,7 +68,7 @@ func setup(t testing.TB, clock *fakeClock) *harness {
 	if clock != nil {
 		c = clock
 	}
-	h.svc = NewService(h.pool, c)
+	h.svc = NewService(h.pool, orchestrator.Runtime{Clock: c}, ServiceOptions{Handled: Kinds})
 	return h
 }
 
@@ -87,14 +87,14 @@ func (h *harness) scheduler(replica string, opts Options) *Scheduler {
 	if opts.MaxBackoff == 0 {
 		opts.MaxBackoff = 200 * time.Millisecond
 	}
-	if h.clock != nil && opts.Clock == nil {
-		opts.Clock = h.clock
-	}
 	if opts.Registry == nil {
 		opts.Registry = h.registry
 	}
-	logger := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return New(h.pool, logger, opts)
+	rt := orchestrator.Runtime{Logger: slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if h.clock != nil {
+		rt.Clock = h.clock
+	}
+	return New(h.pool, rt, opts)
 }
 
 // start runs s until the test ends.

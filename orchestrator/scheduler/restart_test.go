@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/migrations"
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/localpg"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
@@ -51,7 +52,7 @@ func TestRecoversFromDatabaseRestart(t *testing.T) {
 
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	clock := newFakeClock(t0)
-	h := &harness{t: t, pool: pool, svc: NewService(pool, clock), clock: clock, log: &testLog{t: t},
+	h := &harness{t: t, pool: pool, svc: NewService(pool, orchestrator.Runtime{Clock: clock}, ServiceOptions{Handled: Kinds}), clock: clock, log: &testLog{t: t},
 		registry: prometheus.NewRegistry(), calls: map[string]int{}}
 	t.Cleanup(h.log.end)
 	const schedules, replicas, minutes = 12, 2, 6
@@ -79,7 +80,7 @@ func TestRecoversFromDatabaseRestart(t *testing.T) {
 	for i := range replicas {
 		// Leases far longer than the outage: a takeover is not what
 		// recovers here.
-		s := New(open(), logger, Options{Replica: fmt.Sprintf("replica-%d", i), Workers: schedules, Clock: clock, Registry: h.registry,
+		s := New(open(), orchestrator.Runtime{Logger: logger, Clock: clock}, Options{Replica: fmt.Sprintf("replica-%d", i), Workers: schedules, Registry: h.registry,
 			PollInterval: 20 * time.Millisecond, LeaseDuration: 10 * time.Minute, HeartbeatInterval: 50 * time.Millisecond,
 			MaxBackoff: 200 * time.Millisecond})
 		s.Register(KindBackupCheck, work)

@@ -9,6 +9,7 @@ package scheduler
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones resolve the same on hosts without zoneinfo files
@@ -20,6 +21,7 @@ import (
 )
 
 // Kind says what a schedule does; each kind has one registered Handler.
+// Only kinds that a handler runs can be scheduled (ServiceOptions.Handled).
 type Kind string
 
 // The kinds of scheduled work.
@@ -153,14 +155,21 @@ func (sc *Schedule) apply(in Input) []string {
 }
 
 // validate checks every field, naming each one at fault, and returns the
-// parsed cron expression.
-func (sc *Schedule) validate() (cron.Schedule, error) {
+// parsed cron expression. When needHandler is set the kind must also be
+// one of handled, the kinds a handler runs, so that no schedule is accepted
+// only for every run to fail.
+func (sc *Schedule) validate(handled []Kind, needHandler bool) (cron.Schedule, error) {
 	var v orchestrator.Validation
 	sc.Name = strings.TrimSpace(sc.Name)
 	v.Require("name", sc.Name)
 	checkText(&v, "name", sc.Name, maxNameBytes)
-	if !sc.Kind.Valid() {
-		v.Add("kind", "must be one of backup_check, drill, kit_export, report, review_reminder")
+	switch {
+	case !sc.Kind.Valid() && needHandler:
+		v.Add("kind", "must be one of the kinds that can be scheduled: %s", kindList(handled))
+	case !sc.Kind.Valid():
+		v.Add("kind", "must be one of %s", kindList(Kinds))
+	case needHandler && !slices.Contains(handled, sc.Kind):
+		v.Add("kind", "no handler runs %s schedules yet; the kinds that can be scheduled are: %s", sc.Kind, kindList(handled))
 	}
 	checkText(&v, "target", sc.Target, maxTargetBytes)
 	spec, fields := parse(sc.Cron, sc.Timezone)
@@ -174,6 +183,18 @@ func (sc *Schedule) validate() (cron.Schedule, error) {
 		return nil, err
 	}
 	return spec, nil
+}
+
+// kindList is kinds for a message: "backup_check, kit_export".
+func kindList(kinds []Kind) string {
+	if len(kinds) == 0 {
+		return "none"
+	}
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }
 
 func checkText(v *orchestrator.Validation, field, s string, max int) {

@@ -85,7 +85,7 @@ func TestValidateNamesEveryField(t *testing.T) {
 		Name: ptr(" "), Kind: ptr(Kind("backup")), Target: ptr("a\x00b"), Cron: ptr("nope"), Timezone: ptr("Nowhere/City"),
 		CatchUpWindow: &neg, Jitter: &long, MaxRun: ptr(orchestrator.Duration(0)),
 	})
-	_, err := sc.validate()
+	_, err := sc.validate(Kinds, true)
 	var fields []string
 	for _, f := range orchestrator.ErrorFields(err) {
 		fields = append(fields, f.Field)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/leasequeue"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -42,10 +41,6 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// MaxBackoff bounds the wait between retries while the database fails [30s].
 	MaxBackoff time.Duration
-	// Clock, when set, replaces the database clock for firings and leases;
-	// tests use it to move time. Production leaves it nil so that every
-	// replica measures time on the one database clock.
-	Clock orchestrator.Clock
 	// Registry receives the scheduler's metrics; nil keeps them private.
 	Registry *prometheus.Registry
 	// OnEvent, when set, is told of runs that end (succeeded, failed,
@@ -64,43 +59,45 @@ type Event struct {
 type EventHook func(ctx context.Context, q postgres.Querier, ev Event) error
 
 // Scheduler fires schedules and executes their runs; create one per process
-// with New and start it with Run.
+// with New and start it with Run. Runs are claimed, renewed, taken over and
+// recorded through the lease queue (package leasequeue).
 type Scheduler struct {
 	pool    *pgxpool.Pool
+	rt      orchestrator.Runtime
 	logger  *slog.Logger
 	opts    Options
 	metrics *metrics
+	queue   *leasequeue.Queue[Run]
 	specs   specCache
 
 	mu       sync.RWMutex
 	handlers map[Kind]Handler
 
-	active activeRuns
-	wake   chan struct{}
+	wake chan struct{}
 }
 
 // New returns a scheduler over pool; register handlers, then call Run.
-func New(pool *pgxpool.Pool, logger *slog.Logger, opts Options) *Scheduler {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// The runtime's clock, when set, replaces the database clock for firings
+// and leases (tests move time with it).
+func New(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Scheduler {
 	opts = withDefaults(opts)
+	logger := rt.Log().With("component", "scheduler", "replica", opts.Replica)
 	return &Scheduler{
 		pool:     pool,
-		logger:   logger.With("component", "scheduler", "replica", opts.Replica),
+		rt:       rt,
+		logger:   logger,
 		opts:     opts,
 		metrics:  newMetrics(opts.Registry),
+		queue:    newQueue(pool, orchestrator.Runtime{Logger: logger, Clock: rt.Clock}, opts),
 		specs:    specCache{m: map[[2]string]cron.Schedule{}},
 		handlers: map[Kind]Handler{},
-		active:   activeRuns{m: map[int64]*activeRun{}},
 		wake:     make(chan struct{}, 1),
 	}
 }
 
 func withDefaults(o Options) Options {
 	if o.Replica == "" {
-		host, _ := os.Hostname()
-		o.Replica = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.N(1<<16))
+		o.Replica = leasequeue.ReplicaName()
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -128,25 +125,13 @@ func withDefaults(o Options) Options {
 // Replica returns the name this scheduler writes into the runs it claims.
 func (s *Scheduler) Replica() string { return s.opts.Replica }
 
-// nowArg is the $n of `coalesce($n::timestamptz, now())`: nil selects the
-// database clock.
-func (s *Scheduler) nowArg() *time.Time {
-	if s.opts.Clock == nil {
-		return nil
-	}
-	t := s.opts.Clock.Now()
-	return &t
-}
-
 // Run fires and executes runs until ctx ends. Database errors are logged
 // and retried with backoff; Run never gives up on its own. On return,
 // runs whose handlers stopped on cancellation are back in the queue.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.logger.Info("scheduler started", "workers", s.opts.Workers, "poll", s.opts.PollInterval, "lease", s.opts.LeaseDuration)
 	// Heartbeats outlive ctx: handlers finishing during shutdown keep their lease.
-	hbCtx, stopHeartbeats := context.WithCancel(context.WithoutCancel(ctx))
-	hbDone := make(chan struct{})
-	go func() { defer close(hbDone); s.heartbeatLoop(hbCtx) }()
+	stopHeartbeats := s.queue.Heartbeats(ctx)
 
 	var inflight sync.WaitGroup
 	var lastMaintenance time.Time
@@ -158,7 +143,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case err != nil && ctx.Err() == nil:
 			failures++
 			wait = s.backoff(failures)
-			s.metrics.loopErrors.Inc()
+			s.queue.Metrics().LoopFailed()
 			s.logger.Warn("scheduler poll failed; retrying", "error", err, "failures", failures, "retry_in", wait)
 		case err == nil:
 			failures = 0
@@ -174,7 +159,6 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	s.drain(&inflight)
 	stopHeartbeats()
-	<-hbDone
 	s.logger.Info("scheduler stopped")
 	return nil
 }
@@ -188,7 +172,7 @@ func (s *Scheduler) poll(ctx context.Context, inflight *sync.WaitGroup, lastMain
 		}
 		*lastMaintenance = time.Now()
 	}
-	free := s.opts.Workers - s.active.count()
+	free := s.opts.Workers - s.queue.Held()
 	if free <= 0 {
 		return nil
 	}
@@ -197,15 +181,13 @@ func (s *Scheduler) poll(ctx context.Context, inflight *sync.WaitGroup, lastMain
 		return err
 	}
 	for _, run := range runs {
-		// Registered before the goroutine starts, so the next poll counts it.
-		hctx, cancel := context.WithCancelCause(ctx)
-		s.active.add(run, cancel)
+		// Held before the goroutine starts, so the next poll counts it.
+		hctx, done := s.queue.Hold(ctx, leaseOf(run))
 		inflight.Add(1)
 		go func() {
 			defer inflight.Done()
 			s.execute(ctx, hctx, run)
-			s.active.remove(run.ID)
-			cancel(nil)
+			done()
 			select {
 			case s.wake <- struct{}{}:
 			default:
@@ -220,23 +202,16 @@ func (s *Scheduler) maintain(ctx context.Context) error {
 		return fmt.Errorf("tick: %w", err)
 	}
 	if err := s.reap(ctx); err != nil {
-		return fmt.Errorf("reap expired leases: %w", err)
+		return err
 	}
-	var depth int64
-	const query = `SELECT count(*) FROM schedule_runs WHERE status = 'pending' AND run_after <= coalesce($1::timestamptz, now())`
-	if err := s.pool.QueryRow(ctx, query, s.nowArg()).Scan(&depth); err != nil {
-		return fmt.Errorf("measure queue depth: %w", err)
-	}
-	s.metrics.queueDepth.Set(float64(depth))
-	return nil
+	_, err := s.queue.Depth(ctx)
+	return err
 }
 
 // backoff doubles the wait with each consecutive failure, up to MaxBackoff,
 // with jitter so that replicas do not retry in step.
 func (s *Scheduler) backoff(failures int) time.Duration {
-	d := s.opts.PollInterval << min(failures, 16)
-	d = min(d, s.opts.MaxBackoff)
-	return d/2 + rand.N(d/2+1)
+	return leasequeue.Backoff{Min: s.opts.PollInterval, Max: s.opts.MaxBackoff}.After(failures)
 }
 
 // drain waits up to ShutdownGrace for in-flight runs to return.
@@ -246,7 +221,7 @@ func (s *Scheduler) drain(inflight *sync.WaitGroup) {
 	select {
 	case <-done:
 	case <-time.After(s.opts.ShutdownGrace):
-		s.logger.Warn("handlers still running at shutdown; their leases will expire", "count", s.active.count())
+		s.logger.Warn("handlers still running at shutdown; their leases will expire", "count", s.queue.Held())
 	}
 }
 

@@ -3,7 +3,6 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"syscall"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
@@ -60,7 +60,7 @@ func (e *benchEnv) start(reg *prometheus.Registry, poll time.Duration, h Handler
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i, pool := range e.pools {
-		s := New(pool, slog.New(slog.DiscardHandler), Options{Replica: fmt.Sprintf("bench-%d", i), PollInterval: poll, Registry: reg})
+		s := New(pool, orchestrator.Runtime{}, Options{Replica: fmt.Sprintf("bench-%d", i), PollInterval: poll, Registry: reg})
 		s.Register(KindBackupCheck, h)
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = s.Run(ctx) }()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,17 +19,35 @@ import (
 )
 
 // Service manages schedule records and their run history. Every mutation
-// is audited in its own transaction.
+// is audited in the transaction that makes it: its own, or for the
+// tx-taking methods the caller's.
 type Service struct {
-	pool  *pgxpool.Pool
-	clock orchestrator.Clock
+	pool *pgxpool.Pool
+	rt   orchestrator.Runtime
+	// handled is ServiceOptions.Handled in the order of Kinds.
+	handled []Kind
 }
 
-// NewService returns a schedule service over pool. A nil clock means the
+// ServiceOptions tune a Service.
+type ServiceOptions struct {
+	// Handled lists the kinds that a handler runs in this deployment (the
+	// kinds registered with its Schedulers). Only these can be given to a
+	// schedule being created, changing kind or being enabled; schedules of
+	// other kinds are refused rather than accepted to fail every run.
+	Handled []Kind
+}
+
+// NewService returns a schedule service over pool. A nil rt.Clock means the
 // database clock, the one the Scheduler measures firings on; tests pass a
 // fixed clock shared with their Scheduler.
-func NewService(pool *pgxpool.Pool, clock orchestrator.Clock) *Service {
-	return &Service{pool: pool, clock: clock}
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts ServiceOptions) *Service {
+	s := &Service{pool: pool, rt: rt}
+	for _, k := range Kinds {
+		if slices.Contains(opts.Handled, k) {
+			s.handled = append(s.handled, k)
+		}
+	}
+	return s
 }
 
 const scheduleColumns = `id, name, kind, target, cron, timezone, enabled, catch_up_window_s, jitter_s, max_run_s,
@@ -45,7 +64,8 @@ func scanSchedule(row pgx.CollectableRow) (Schedule, error) {
 	return sc, err
 }
 
-// now is the current time on the service's clock.
+// now is the current time on the service's clock: rt.Clock's, else the
+// database's, so that firings computed here and by the Scheduler agree.
 func now(ctx context.Context, q postgres.Querier, clock orchestrator.Clock) (time.Time, error) {
 	if clock != nil {
 		return clock.Now(), nil
@@ -69,21 +89,25 @@ func nextFire(spec cron.Schedule, t time.Time) *time.Time {
 
 // Create adds a schedule; its first firing is the first cron time after now.
 func (s *Service) Create(ctx context.Context, in Input) (Schedule, error) {
+	var created Schedule
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		created, err = s.CreateTx(ctx, tx, in)
+		return err
+	})
+	return created, err
+}
+
+// CreateTx is Create inside the caller's transaction, for a capability
+// that writes a schedule together with its own records (a backup target
+// and its backup_check schedule).
+func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, in Input) (Schedule, error) {
 	sc := newSchedule()
 	sc.apply(in)
-	spec, err := sc.validate()
+	spec, err := sc.validate(s.handled, true)
 	if err != nil {
 		return Schedule{}, err
 	}
-	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		sc, err = s.create(ctx, tx, sc, spec)
-		return err
-	})
-	return sc, err
-}
-
-func (s *Service) create(ctx context.Context, tx pgx.Tx, sc Schedule, spec cron.Schedule) (Schedule, error) {
-	t, err := now(ctx, tx, s.clock)
+	t, err := now(ctx, tx, s.rt.Clock)
 	if err != nil {
 		return Schedule{}, err
 	}
@@ -103,6 +127,15 @@ func (s *Service) create(ctx context.Context, tx pgx.Tx, sc Schedule, spec cron.
 	err = audit.Record(ctx, tx, audit.Change{Action: "create", Resource: "schedules", ResourceID: strconv.FormatInt(created.ID, 10),
 		Summary: fmt.Sprintf("schedule %q: %s %q at %q (%s)", created.Name, created.Kind, created.Target, created.Cron, created.Timezone)})
 	return created, err
+}
+
+// Owner is the record a schedule belongs to when another capability keeps
+// the schedule in step with it (a backup target owns its backup_check
+// schedule). The zero Owner means the schedule is changed for itself.
+type Owner struct {
+	// Noun says what the owner is: "backup target".
+	Noun string
+	ID   int64
 }
 
 // nameConflict names the field when a unique violation is the schedule name.
@@ -174,25 +207,28 @@ func (s *Service) List(ctx context.Context, f Filter, page orchestrator.Page) (o
 // from before the change is caught up; disabling cancels pending runs.
 func (s *Service) Update(ctx context.Context, id int64, in Input) (Schedule, error) {
 	var updated Schedule
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		old, err := getSchedule(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		sc := old
-		changed := sc.apply(in)
-		spec, err := sc.validate()
-		if err != nil {
-			return err
-		}
-		updated, err = s.update(ctx, tx, old, sc, spec, changed)
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		updated, err = s.UpdateTx(ctx, tx, id, in, Owner{})
 		return err
 	})
 	return updated, err
 }
 
-func (s *Service) update(ctx context.Context, tx pgx.Tx, old, sc Schedule, spec cron.Schedule, changed []string) (Schedule, error) {
-	t, err := now(ctx, tx, s.clock)
+// UpdateTx is Update inside the caller's transaction. A non-zero owner is
+// the record the caller is changing, and the audit row says the schedule
+// follows it.
+func (s *Service) UpdateTx(ctx context.Context, tx pgx.Tx, id int64, in Input, owner Owner) (Schedule, error) {
+	old, err := getSchedule(ctx, tx, id, true)
+	if err != nil {
+		return Schedule{}, err
+	}
+	sc := old
+	changed := sc.apply(in)
+	spec, err := sc.validate(s.handled, sc.Kind != old.Kind || sc.Enabled && !old.Enabled)
+	if err != nil {
+		return Schedule{}, err
+	}
+	t, err := now(ctx, tx, s.rt.Clock)
 	if err != nil {
 		return Schedule{}, err
 	}
@@ -218,9 +254,14 @@ func (s *Service) update(ctx context.Context, tx pgx.Tx, old, sc Schedule, spec 
 			return Schedule{}, fmt.Errorf("cancel pending runs of schedule %d: %w", sc.ID, err)
 		}
 	}
-	summary := fmt.Sprintf("schedule %q: no change", updated.Name)
-	if len(changed) > 0 {
+	var summary string
+	switch {
+	case owner != (Owner{}):
+		summary = fmt.Sprintf("schedule %d follows its %s: %q (%s)", sc.ID, owner.Noun, updated.Cron, updated.Timezone)
+	case len(changed) > 0:
 		summary = fmt.Sprintf("schedule %q: changed %s", updated.Name, strings.Join(changed, ", "))
+	default:
+		summary = fmt.Sprintf("schedule %q: no change", updated.Name)
 	}
 	err = audit.Record(ctx, tx, audit.Change{Action: "update", Resource: "schedules", ResourceID: strconv.FormatInt(sc.ID, 10), Summary: summary})
 	return updated, err
@@ -230,17 +271,26 @@ func (s *Service) update(ctx context.Context, tx pgx.Tx, old, sc Schedule, spec 
 // running but its outcome is no longer recorded.
 func (s *Service) Delete(ctx context.Context, id int64) error {
 	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var name string
-		err := tx.QueryRow(ctx, `DELETE FROM schedules WHERE id = $1 RETURNING name`, id).Scan(&name)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return orchestrator.Errorf(orchestrator.ENOTFOUND, "schedule %d not found", id)
-		}
-		if err != nil {
-			return fmt.Errorf("delete schedule %d: %w", id, err)
-		}
-		return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "schedules", ResourceID: strconv.FormatInt(id, 10),
-			Summary: fmt.Sprintf("schedule %q", name)})
+		return s.DeleteTx(ctx, tx, id, Owner{})
 	})
+}
+
+// DeleteTx is Delete inside the caller's transaction. A non-zero owner is
+// the record being deleted with the schedule, and the audit row says so.
+func (s *Service) DeleteTx(ctx context.Context, tx pgx.Tx, id int64, owner Owner) error {
+	var name string
+	err := tx.QueryRow(ctx, `DELETE FROM schedules WHERE id = $1 RETURNING name`, id).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return orchestrator.Errorf(orchestrator.ENOTFOUND, "schedule %d not found", id)
+	}
+	if err != nil {
+		return fmt.Errorf("delete schedule %d: %w", id, err)
+	}
+	summary := fmt.Sprintf("schedule %q", name)
+	if owner != (Owner{}) {
+		summary = fmt.Sprintf("schedule of %s %d, deleted with it", owner.Noun, owner.ID)
+	}
+	return audit.Record(ctx, tx, audit.Change{Action: "delete", Resource: "schedules", ResourceID: strconv.FormatInt(id, 10), Summary: summary})
 }
 
 // FireNow queues a run of the schedule at the current time, without jitter,
@@ -253,7 +303,7 @@ func (s *Service) FireNow(ctx context.Context, id int64) (Run, error) {
 		if err != nil {
 			return err
 		}
-		t, err := now(ctx, tx, s.clock)
+		t, err := now(ctx, tx, s.rt.Clock)
 		if err != nil {
 			return err
 		}

@@ -152,7 +152,7 @@ func (s *Scheduler) tickBatch(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if res.schedules > 0 {
-		s.metrics.dbSeconds.WithLabelValues("tick").Observe(time.Since(start).Seconds())
+		s.queue.Metrics().ObserveDB("tick", time.Since(start))
 	}
 	for kind, n := range res.fired {
 		s.metrics.firings.WithLabelValues(string(kind)).Add(float64(n))
@@ -165,7 +165,7 @@ func (s *Scheduler) tickBatch(ctx context.Context) (int, error) {
 
 func (s *Scheduler) lockDue(ctx context.Context, tx pgx.Tx) ([]dueSchedule, time.Time, error) {
 	var now time.Time
-	if err := tx.QueryRow(ctx, `SELECT coalesce($1::timestamptz, now())`, s.nowArg()).Scan(&now); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT coalesce($1::timestamptz, now())`, postgres.NowArg(s.rt.Clock)).Scan(&now); err != nil {
 		return nil, now, fmt.Errorf("read clock: %w", err)
 	}
 	const query = `SELECT id, name, kind, target, cron, timezone, catch_up_window_s, jitter_s, next_fire_at

@@ -4,85 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bcdr/bcdr/orchestrator/leasequeue"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
-
-// errLeaseLost cancels a handler whose run another replica may now own.
-var errLeaseLost = errors.New("lease lost")
 
 // abandonAfter is how long past its max run time a handler that ignores its
 // context is waited for before the run is failed without it.
 const abandonAfter = 5 * time.Second
-
-// activeRun is a run this replica holds a lease on.
-type activeRun struct {
-	run     Run
-	cancel  context.CancelCauseFunc
-	renewed time.Time // local monotonic time of the last renewal
-}
-
-// activeRuns are the runs this replica executes, for the heartbeat.
-type activeRuns struct {
-	mu sync.Mutex
-	m  map[int64]*activeRun
-}
-
-func (a *activeRuns) add(run Run, cancel context.CancelCauseFunc) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.m[run.ID] = &activeRun{run: run, cancel: cancel, renewed: time.Now()}
-}
-
-func (a *activeRuns) remove(id int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.m, id)
-}
-
-func (a *activeRuns) count() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.m)
-}
-
-// claimQuery marks up to $3 due pending runs as running under replica $2
-// with a lease of $4 ms, and returns them with their schedule's settings.
-var claimQuery = `WITH picked AS (
-		SELECT id FROM schedule_runs
-		WHERE status = 'pending' AND run_after <= coalesce($1::timestamptz, now())
-		ORDER BY run_after, id LIMIT $3 FOR UPDATE SKIP LOCKED
-	), claimed AS (
-		UPDATE schedule_runs r SET status = 'running', replica = $2, attempts = r.attempts + 1,
-			started_at = coalesce($1::timestamptz, now()), heartbeat_at = coalesce($1::timestamptz, now()),
-			lease_expires_at = coalesce($1::timestamptz, now()) + $4::bigint * interval '1 millisecond'
-		FROM picked WHERE r.id = picked.id
-		RETURNING r.*
-	)
-	SELECT ` + runColumnsOf("c") + `, s.name, s.kind, s.target, s.max_run_s
-	FROM claimed c JOIN schedules s ON s.id = c.schedule_id ORDER BY c.run_after, c.id`
-
-// claim takes up to n due pending runs, oldest first, skipping rows other
-// replicas are claiming. The lease is measured on the database clock.
-func (s *Scheduler) claim(ctx context.Context, n int) ([]Run, error) {
-	start := time.Now()
-	rows, err := s.pool.Query(ctx, claimQuery, s.nowArg(), s.opts.Replica, n, s.opts.LeaseDuration.Milliseconds())
-	if err != nil {
-		return nil, fmt.Errorf("claim runs: %w", err)
-	}
-	runs, err := pgx.CollectRows(rows, scanClaimedRun)
-	if err != nil {
-		return nil, fmt.Errorf("claim runs: %w", err)
-	}
-	if len(runs) > 0 {
-		s.metrics.dbSeconds.WithLabelValues("claim").Observe(time.Since(start).Seconds())
-	}
-	return runs, nil
-}
 
 // execute runs the handler for a claimed run under hctx (ctx, cancelled
 // early when the lease is lost) and records the outcome, unless the lease
@@ -100,7 +32,7 @@ func (s *Scheduler) execute(ctx, hctx context.Context, run Run) {
 	elapsed := time.Since(start)
 	bg := context.WithoutCancel(ctx)
 	switch {
-	case errors.Is(context.Cause(hctx), errLeaseLost):
+	case errors.Is(context.Cause(hctx), leasequeue.ErrLeaseLost):
 		s.logger.Warn("lease lost while running; leaving the run to its new owner", "run", run.ID, "schedule", run.ScheduleID)
 	case ctx.Err() != nil && err != nil:
 		s.release(bg, run)
@@ -142,71 +74,41 @@ func (s *Scheduler) invoke(ctx context.Context, h Handler, run Run) (string, err
 }
 
 // finish records a run's outcome, retrying while the database fails for up
-// to a lease: after that another replica may own the run.
+// to a lease: after that another replica may own the run. The write is
+// fenced by the run's lease, so a replica whose lease was taken over
+// records nothing.
 func (s *Scheduler) finish(ctx context.Context, run Run, out string, runErr error, elapsed time.Duration) {
 	status, msg := StatusSucceeded, ""
 	if runErr != nil {
 		status, msg = StatusFailed, runErr.Error()
 	}
 	out, msg = excerpt(out, maxOutputBytes), excerpt(msg, maxErrorBytes)
-	start := time.Now()
-	dropped := false
-	err := s.retry(ctx, func() error {
+	const set = `status = $2, output = $3, error = $4, finished_at = ` + leasequeue.Now
+	ours := false
+	err := s.queue.Retry(ctx, func() error {
 		return s.inTx(ctx, func(q postgres.Querier) error {
-			const query = `UPDATE schedule_runs SET status = $4, output = $5, error = $6, lease_expires_at = NULL,
-					finished_at = coalesce($7::timestamptz, now())
-				WHERE id = $1 AND replica = $2 AND attempts = $3 AND status = 'running'
-				RETURNING ` + runColumns
-			rows, err := q.Query(ctx, query, run.ID, run.Replica, run.Attempts, status, out, msg, s.nowArg())
-			if err != nil {
-				return fmt.Errorf("record run %d: %w", run.ID, err)
+			recorded, ok, err := s.queue.Finish(ctx, q, leaseOf(run), set, status, out, msg)
+			if err != nil || !ok {
+				return err
 			}
-			recorded, err := pgx.CollectExactlyOneRow(rows, scanRun)
-			if errors.Is(err, pgx.ErrNoRows) {
-				s.logger.Warn("run no longer ours (lease taken over or schedule deleted); outcome dropped", "run", run.ID, "status", status)
-				dropped = true
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("record run %d: %w", run.ID, err)
-			}
-			recorded.ScheduleName, recorded.Kind, recorded.Target, recorded.MaxRun = run.ScheduleName, run.Kind, run.Target, run.MaxRun
+			ours = true
 			return s.emit(ctx, q, []Event{{Run: recorded}})
 		})
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		s.logger.Error("could not record run outcome; its lease will expire and it will run again", "run", run.ID, "error", err)
-		return
+	case !ours:
+		s.logger.Warn("run no longer ours (lease taken over or schedule deleted); outcome dropped", "run", run.ID, "status", status)
+	default:
+		s.metrics.runDuration.WithLabelValues(string(run.Kind), string(status)).Observe(elapsed.Seconds())
 	}
-	if dropped {
-		return
-	}
-	s.metrics.dbSeconds.WithLabelValues("record").Observe(time.Since(start).Seconds())
-	s.metrics.runDuration.WithLabelValues(string(run.Kind), string(status)).Observe(elapsed.Seconds())
 }
 
 // release puts a run back in the queue at shutdown, for any replica to take.
 func (s *Scheduler) release(ctx context.Context, run Run) {
-	const query = `UPDATE schedule_runs SET status = 'pending', lease_expires_at = NULL,
-			error = left('released at shutdown by replica ' || replica, 2000)
-		WHERE id = $1 AND replica = $2 AND attempts = $3 AND status = 'running'`
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := s.pool.Exec(ctx, query, run.ID, run.Replica, run.Attempts); err != nil {
+	if err := s.queue.Release(ctx, leaseOf(run)); err != nil {
 		s.logger.Warn("could not release run at shutdown; its lease will expire", "run", run.ID, "error", err)
-	}
-}
-
-// retry calls fn until it succeeds, backing off, for at most one lease.
-func (s *Scheduler) retry(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(s.opts.LeaseDuration)
-	for failures := 1; ; failures++ {
-		err := fn()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		s.logger.Warn("database write failed; retrying", "error", err)
-		time.Sleep(min(s.backoff(failures), time.Until(deadline)+time.Millisecond))
 	}
 }
 
