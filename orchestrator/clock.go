@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -45,4 +46,35 @@ func (r Runtime) Now() time.Time {
 		return time.Now()
 	}
 	return r.Clock.Now()
+}
+
+// ManualClock is a Clock moved by hand, safe for concurrent use: what tests
+// (and anything replaying time) give a Runtime to fix or move time.
+type ManualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManualClock returns a clock standing at t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{t: t} }
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock to t.
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// Advance moves the clock on by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +15,6 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // job is a row of the test queue, read by name as a user of the queue
 // would read its own type.
@@ -92,12 +73,12 @@ var jobsTable = Table{
 type harness struct {
 	t        *testing.T
 	pool     *pgxpool.Pool
-	clock    *fakeClock
+	clock    *orchestrator.ManualClock
 	registry *prometheus.Registry
 	group    int64
 }
 
-func setup(t *testing.T, clock *fakeClock) *harness {
+func setup(t *testing.T, clock *orchestrator.ManualClock) *harness {
 	t.Helper()
 	h := &harness{t: t, pool: pgtest.New(t), clock: clock, registry: prometheus.NewRegistry()}
 	_, err := h.pool.Exec(context.Background(), jobsSchema)

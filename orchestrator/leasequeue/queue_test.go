@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -84,7 +85,7 @@ func assertNoError(t *testing.T, err error) bool {
 // filter excludes.
 func TestClaimOrderAndFilter(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: t0}
+	clock := orchestrator.NewManualClock(t0)
 	h := setup(t, clock)
 	ctx := context.Background()
 	paused := h.newGroup("paused", false)
@@ -119,7 +120,7 @@ func TestClaimOrderAndFilter(t *testing.T) {
 // late writes are refused and the new owner's outcome stands.
 func TestExpiredLeaseIsTakenOver(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: t0}
+	clock := orchestrator.NewManualClock(t0)
 	h := setup(t, clock)
 	ctx := context.Background()
 	h.add(h.group, 1)
@@ -178,7 +179,7 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 // the reap.
 func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: t0}
+	clock := orchestrator.NewManualClock(t0)
 	h := setup(t, clock)
 	ctx := context.Background()
 	h.add(h.group, 1)
@@ -231,7 +232,7 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 // the lease expires and the row is taken over.
 func TestHeartbeatKeepsLeaseAlive(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: t0}
+	clock := orchestrator.NewManualClock(t0)
 	h := setup(t, clock)
 	ctx := context.Background()
 	h.add(h.group, 1)
@@ -264,7 +265,7 @@ func TestHeartbeatKeepsLeaseAlive(t *testing.T) {
 // The heartbeat loop renews on its own, every HeartbeatInterval.
 func TestHeartbeatsRenewInTheBackground(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: t0}
+	clock := orchestrator.NewManualClock(t0)
 	h := setup(t, clock)
 	ctx := context.Background()
 	h.add(h.group, 1)
@@ -283,7 +284,7 @@ func TestHeartbeatsRenewInTheBackground(t *testing.T) {
 // over, and only that work.
 func TestHeartbeatCancelsWorkTakenOver(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: t0}
+	clock := orchestrator.NewManualClock(t0)
 	h := setup(t, clock)
 	ctx := context.Background()
 	h.add(h.group, 1)

@@ -17,39 +17,13 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // harness is a database, a schedule service, a shared metrics registry and
 // a record of every handler invocation.
 type harness struct {
 	t        testing.TB
 	pool     *pgxpool.Pool
 	svc      *Service
-	clock    *fakeClock // nil: the database clock
+	clock    *orchestrator.ManualClock // nil: the database clock
 	registry *prometheus.Registry
 	log      *testLog
 
@@ -59,7 +33,7 @@ type harness struct {
 }
 
 // setup returns a harness on a fresh database; clock may be nil.
-func setup(t testing.TB, clock *fakeClock) *harness {
+func setup(t testing.TB, clock *orchestrator.ManualClock) *harness {
 	t.Helper()
 	h := &harness{t: t, log: &testLog{t: t}, clock: clock, registry: prometheus.NewRegistry(), calls: map[string]int{}}
 	t.Cleanup(h.log.end) // registered first, so it runs after every other cleanup

@@ -51,7 +51,7 @@ func TestRecoversFromDatabaseRestart(t *testing.T) {
 	require.NoError(t, err)
 
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	clock := newFakeClock(t0)
+	clock := orchestrator.NewManualClock(t0)
 	h := &harness{t: t, pool: pool, svc: NewService(pool, orchestrator.Runtime{Clock: clock}, ServiceOptions{Handled: Kinds}), clock: clock, log: &testLog{t: t},
 		registry: prometheus.NewRegistry(), calls: map[string]int{}}
 	t.Cleanup(h.log.end)

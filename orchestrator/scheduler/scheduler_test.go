@@ -63,7 +63,7 @@ func TestReplicasRunEachFiringOnce(t *testing.T) {
 // dead replica's late write is refused.
 func TestLeaseTakeover(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	clock := orchestrator.NewManualClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	h := setup(t, clock)
 	ctx := context.Background()
 	sc := h.create("takeover", "@daily", Input{})
@@ -108,7 +108,7 @@ func TestLeaseTakeover(t *testing.T) {
 // A run whose lease keeps expiring fails for good after MaxAttempts claims.
 func TestLeaseGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	clock := orchestrator.NewManualClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	h := setup(t, clock)
 	ctx := context.Background()
 	sc := h.create("doomed", "@daily", Input{})
@@ -168,7 +168,7 @@ func TestHeartbeatKeepsLease(t *testing.T) {
 func TestMisfirePolicy(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	clock := newFakeClock(t0)
+	clock := orchestrator.NewManualClock(t0)
 	h := setup(t, clock)
 	window := func(d time.Duration) *orchestrator.Duration { v := orchestrator.Duration(d); return &v }
 	every10 := h.create("every 10 minutes", "*/10 * * * *", Input{CatchUpWindow: window(30 * time.Minute)})
@@ -230,7 +230,7 @@ func TestMisfirePolicy(t *testing.T) {
 func TestJitterAndDisable(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	clock := newFakeClock(t0)
+	clock := orchestrator.NewManualClock(t0)
 	h := setup(t, clock)
 	ctx := context.Background()
 	jitter := orchestrator.Duration(30 * time.Minute)
