@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
@@ -10,10 +9,6 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/impact"
 )
-
-// LoadGraph reads the CMDB graph into memory, so the first impact
-// question after start does not pay for it.
-func (s *Server) LoadGraph(ctx context.Context) error { return s.svc.Impact.Graphs().Load(ctx) }
 
 // impactRoutes serves BIAs and their settings, the risk register,
 // requirements, gaps and the dependency-graph questions. What-if is a POST

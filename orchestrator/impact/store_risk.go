@@ -12,6 +12,7 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/audit"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
@@ -210,11 +211,19 @@ func checkScope(ctx context.Context, q postgres.Querier, sc Scope) error {
 		return out, err
 	}
 	var v orchestrator.Validation
+	cis, err := cmdb.Resolve(ctx, q, sc.CIs, cmdb.ResolveOptions{Field: "scope.cis"})
+	if err != nil && !cmdb.IsUnknown(err) {
+		return fmt.Errorf("check risk scope: %w", err)
+	}
+	for i, k := range sc.CIs {
+		if _, ok := cis[k]; !ok {
+			v.Add(fmt.Sprintf("scope.cis[%d]", i), "no CI has key %q", k)
+		}
+	}
 	for _, c := range []struct {
 		field, query, what string
 		keys               []string
 	}{
-		{"scope.cis", `SELECT key FROM cis WHERE key = ANY($1)`, "no CI has key %q", sc.CIs},
 		{"scope.sites", `SELECT site FROM cis WHERE site = ANY($1) UNION SELECT key FROM cis WHERE class = 'site' AND key = ANY($1)`,
 			"no CI is at site %q", sc.Sites},
 		{"scope.suppliers", `SELECT key FROM suppliers WHERE key = ANY($1)`, "no supplier has key %q", sc.Suppliers},

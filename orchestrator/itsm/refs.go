@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -22,42 +23,28 @@ func resolveKeys(ctx context.Context, q postgres.Querier, v *orchestrator.Valida
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	const query = `SELECT k.key, c.id, c.class
-		FROM unnest($1::text[]) WITH ORDINALITY AS k (key, n) LEFT JOIN cis c ON c.key = k.key
-		ORDER BY k.n`
-	rows, err := q.Query(ctx, query, keys)
-	if err != nil {
+	refs, err := cmdb.Resolve(ctx, q, keys, cmdb.ResolveOptions{Field: field})
+	if err != nil && !cmdb.IsUnknown(err) {
 		return nil, fmt.Errorf("resolve %s: %w", field, err)
 	}
-	defer rows.Close()
 	var (
 		ids               []int64
 		seen              = map[int64]bool{}
 		unknown, notServs []string
 	)
-	for rows.Next() {
-		var (
-			key   string
-			id    *int64
-			class *string
-		)
-		if err := rows.Scan(&key, &id, &class); err != nil {
-			return nil, fmt.Errorf("resolve %s: %w", field, err)
-		}
+	for _, key := range keys {
+		ref, ok := refs[key]
 		switch {
-		case id == nil:
+		case !ok:
 			if !slices.Contains(unknown, key) {
 				unknown = append(unknown, key)
 			}
-		case services && *class != classBusinessService:
+		case services && ref.Class != classBusinessService:
 			notServs = append(notServs, key)
-		case !seen[*id]:
-			seen[*id] = true
-			ids = append(ids, *id)
+		case !seen[ref.ID]:
+			seen[ref.ID] = true
+			ids = append(ids, ref.ID)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", field, err)
 	}
 	if len(unknown) > 0 {
 		v.Add(field, "unknown CI keys: %s", quoteList(unknown))
