@@ -197,7 +197,7 @@ func TestBackupTargetBadInput(t *testing.T) {
 	createDB1(t, env)
 	valid := func(edit func(map[string]any)) map[string]any {
 		b := map[string]any{"ci": "db1", "kind": "restic", "schedule": "0 * * * *",
-			"config": map[string]any{"repository": "/backups/restic", "password_file": "/etc/bcdr/restic.pw"}}
+			"config": map[string]any{"repository": "/backups/restic", "password_file": "/run/secrets/restic.pw"}}
 		edit(b)
 		return b
 	}
@@ -215,9 +215,23 @@ func TestBackupTargetBadInput(t *testing.T) {
 		"secret as env name": {valid(func(b map[string]any) {
 			b["config"] = map[string]any{"repository": "/backups/restic", "password_env": "p@ssw0rd value"}
 		}), 422, "config.password_env", "not a value"},
-		"unknown CI":         {valid(func(b map[string]any) { b["ci"] = "nope" }), 422, "ci", `no CI has key`},
-		"SQL-looking CI":     {valid(func(b map[string]any) { b["ci"] = "db1' OR '1'='1" }), 422, "ci", "no CI has key"},
-		"path traversal":     {valid(cfg("password_file", "/etc/bcdr/../shadow")), 422, "config.password_file", "clean path"},
+		"unknown CI":            {valid(func(b map[string]any) { b["ci"] = "nope" }), 422, "ci", `no CI has key`},
+		"SQL-looking CI":        {valid(func(b map[string]any) { b["ci"] = "db1' OR '1'='1" }), 422, "ci", "no CI has key"},
+		"path traversal":        {valid(cfg("password_file", "/run/secrets/../shadow")), 422, "config.password_file", "clean path"},
+		"secret file elsewhere": {valid(cfg("password_file", "/etc/shadow")), 422, "config.password_file", "under the secrets directory /run/secrets"},
+		"unexposed variable": {valid(func(b map[string]any) {
+			b["config"] = map[string]any{"repository": "/backups/restic", "password_env": "HOME"}
+		}), 422, "config.password_env", `\"HOME\" is not a secret bcdr may read`},
+		"repository elsewhere": {valid(cfg("repository", "/root/restic")), 422, "config.repository", "outside the backup roots"},
+		"shadow file": {valid(func(b map[string]any) {
+			b["kind"], b["config"] = "file", map[string]any{"path": "/etc/shadow"}
+		}), 422, "config.path", "/etc/shadow is outside the backup roots"},
+		"root's files": {valid(func(b map[string]any) {
+			b["kind"], b["config"] = "file", map[string]any{"path": "/root/*"}
+		}), 422, "config.path", "/root/* is outside the backup roots"},
+		"any variable as a token": {valid(func(b map[string]any) {
+			b["kind"], b["config"] = "http", map[string]any{"url": "https://backup.example/status", "time_field": "t", "bearer_token_env": "DATABASE_URL"}
+		}), 422, "config.bearer_token_env", "is not a secret bcdr may read"},
 		"control characters": {valid(cfg("repository", "/backups/\x1b[31mred")), 422, "config.repository", "printable"},
 		"unknown kind":       {valid(func(b map[string]any) { b["kind"] = "tape" }), 422, "kind", "must be one of"},
 		"unknown field":      {valid(func(b map[string]any) { b["colour"] = "red" }), 422, "colour", "not a known field"},

@@ -19,6 +19,7 @@ var errorStatus = map[string]int{
 	orchestrator.EUNAUTHORIZED: http.StatusUnauthorized,
 	orchestrator.EFORBIDDEN:    http.StatusForbidden,
 	orchestrator.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	orchestrator.ERATELIMITED:  http.StatusTooManyRequests,
 	orchestrator.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	orchestrator.EINTERNAL:     http.StatusInternalServerError,
 }

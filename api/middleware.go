@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ var (
 	errNoMethod  = orchestrator.Errorf(orchestrator.ENOTFOUND, "method not allowed on this route")
 	errNoToken   = orchestrator.Errorf(orchestrator.EUNAUTHORIZED, "a bearer token is required (Authorization: Bearer <token>)")
 	errForbidden = orchestrator.Errorf(orchestrator.EFORBIDDEN, "your role may not do this")
+	errThrottled = orchestrator.Errorf(orchestrator.ERATELIMITED, "too many failed authentications from this address; retry after the time in Retry-After")
 )
 
 // requestID takes a caller's X-Request-ID when it is short and plain, or
@@ -102,20 +105,75 @@ func (s *Server) limit(rt Route) gin.HandlerFunc {
 }
 
 // authenticate resolves the bearer token to an actor and puts it in the
-// request context, where services find it for the audit log.
+// request context, where services find it for the audit log. A client
+// address that has failed too often is refused before its token is looked
+// at, whether or not the token is right.
 func (s *Server) authenticate(c *gin.Context) {
+	host := peerHost(c.Request.RemoteAddr)
+	if wait := s.authThrottle.wait(throttleKey(host), s.rt.Now()); wait > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		s.writeError(c, errThrottled)
+		return
+	}
+	// A request without a token guesses nothing: it is refused but neither
+	// counted nor logged as a failure.
 	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	token = strings.TrimSpace(token)
 	if !ok || token == "" {
 		s.writeError(c, errNoToken)
 		return
 	}
-	actor, err := s.svc.Tokens.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+	actor, err := s.svc.Tokens.Authenticate(c.Request.Context(), token)
+	if orchestrator.ErrorCode(err) == orchestrator.EUNAUTHORIZED {
+		s.authFailed(c, host, token, err)
+		return
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	actor.RequestID = requestID(c)
 	c.Request = c.Request.WithContext(orchestrator.WithActor(c.Request.Context(), actor))
+	c.Next()
+}
+
+// authFailed logs a failed authentication with what may be logged of the
+// token, charges it to the client's budget and answers err.
+func (s *Server) authFailed(c *gin.Context, host, token string, err error) {
+	ctx := c.Request.Context()
+	attrs := []slog.Attr{slog.String("client", host), slog.String("route", c.FullPath()), slog.String("request_id", requestID(c))}
+	if prefix, ok := tokenPrefix(token); ok {
+		attrs = append(attrs, slog.String("token_prefix", prefix))
+	} else {
+		attrs = append(attrs, slog.Int("token_length", len(token)))
+	}
+	s.logger.LogAttrs(ctx, slog.LevelWarn, "authentication failed", attrs...)
+	if s.authThrottle.fail(throttleKey(host), s.rt.Now()) {
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "throttling client after repeated authentication failures",
+			slog.String("client", throttleKey(host)))
+	}
+	s.writeError(c, err)
+}
+
+// tokenPrefix is the "bcdr_<prefix>_" head of a string shaped like a token
+// (orchestrator/auth: scheme, 8-character lookup prefix, "_", 40-character
+// secret): the part that names a token without revealing it, safe to log.
+func tokenPrefix(token string) (string, bool) {
+	const scheme, prefixLen, secretLen = "bcdr_", 8, 40
+	end := len(scheme) + prefixLen
+	if len(token) != end+1+secretLen || !strings.HasPrefix(token, scheme) || token[end] != '_' ||
+		strings.ContainsFunc(token[len(scheme):end], func(r rune) bool {
+			return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		}) {
+		return "", false
+	}
+	return token[:end+1], true
+}
+
+// strictTransport tells browsers to use only HTTPS for a year; set when
+// the server is on TLS.
+func (s *Server) strictTransport(c *gin.Context) {
+	c.Header("Strict-Transport-Security", "max-age=31536000")
 	c.Next()
 }
 

@@ -43,11 +43,11 @@ type deliveryBody struct {
 func TestNotificationChannelLifecycle(t *testing.T) {
 	env := setup(t)
 	cm := orchestrator.RoleContinuityManager
-	t.Setenv("SLACK_SIGNING_SECRET", "the-real-secret-value")
+	t.Setenv("BCDR_SECRET_SLACK_SIGNING", "the-real-secret-value")
 
 	resp := env.do("POST", "/api/v1/notification-channels", cm, map[string]any{
 		"name": "dr-team slack", "kind": "slack", "url": "https://hooks.slack.com/services/T000/B000/XXXXSECRET",
-		"events": []string{"rpo_breached", "check_failed", "check_failed"}, "secret_env": "SLACK_SIGNING_SECRET",
+		"events": []string{"rpo_breached", "check_failed", "check_failed"}, "secret_env": "BCDR_SECRET_SLACK_SIGNING",
 	})
 	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
 	var ch channelBody
@@ -56,7 +56,7 @@ func TestNotificationChannelLifecycle(t *testing.T) {
 	require.Equal(t, []string{"check_failed", "rpo_breached"}, ch.Events)
 	require.True(t, ch.Signed)
 	require.True(t, ch.Enabled)
-	require.Equal(t, "SLACK_SIGNING_SECRET", ch.SecretEnv)
+	require.Equal(t, "BCDR_SECRET_SLACK_SIGNING", ch.SecretEnv)
 	require.Equal(t, "test-continuity_manager", ch.CreatedBy)
 	require.NotContains(t, string(resp.Body), "XXXXSECRET")
 	require.NotContains(t, string(resp.Body), "the-real-secret-value")
@@ -137,6 +137,8 @@ func TestNotificationChannelValidation(t *testing.T) {
 		"reserved event":      {valid(map[string]any{"events": []string{"check_failed", "drill_finished"}}), 422, "events", `"drill_finished" is reserved: nothing emits that event yet`},
 		"reserved event only": {valid(map[string]any{"events": []string{"invocation_started"}}), 422, "events", "nothing emits that event yet"},
 		"process variable":    {valid(map[string]any{"secret_env": "PATH"}), 422, "secret_env", "set by bcdr itself"},
+		"any variable":        {valid(map[string]any{"secret_env": "AWS_SECRET_ACCESS_KEY"}), 422, "secret_env", "name variables BCDR_SECRET_"},
+		"file elsewhere":      {valid(map[string]any{"secret_file": "/etc/shadow"}), 422, "secret_file", "under the secrets directory"},
 		"glob secret file":    {valid(map[string]any{"secret_file": "/run/secrets/*"}), 422, "secret_file", "single file"},
 		"inline secret":       {valid(map[string]any{"secret": "hunter2"}), 422, "secret", "secret_env or secret_file"},
 		"secret in env field": {valid(map[string]any{"secret_env": "hunter2!"}), 422, "secret_env", "not the secret itself"},
@@ -245,7 +247,8 @@ func TestNotificationTestDelivery(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	d := notify.NewDeliverer(env.pool, orchestrator.Runtime{}, notify.Options{Replica: "api-test", PollInterval: 10 * time.Millisecond})
+	d := notify.NewDeliverer(env.pool, orchestrator.Runtime{}, notify.Options{Replica: "api-test", PollInterval: 10 * time.Millisecond,
+		OutboundPolicy: loopbackAllowed(t)})
 	go func() { defer close(done); _ = d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 }, 5*time.Second, 10*time.Millisecond)

@@ -59,6 +59,11 @@ type Options struct {
 	BaseURL string
 	// Registry receives the server's metrics; nil makes a private one.
 	Registry *prometheus.Registry
+	// AuthThrottle limits failed authentications per client address.
+	AuthThrottle ThrottleOptions
+	// HSTS adds Strict-Transport-Security to every response: set it when
+	// the server is reached over TLS.
+	HSTS bool
 }
 
 // Server holds the handlers' dependencies.
@@ -72,6 +77,9 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	router   *gin.Engine
+	hsts     bool
+	// authThrottle counts failed authentications per client address.
+	authThrottle *failureThrottle
 }
 
 // NewServer builds the router over services the caller wired.
@@ -88,6 +96,9 @@ func NewServer(opts Options) *Server {
 		logger:   opts.Runtime.Log(),
 		baseURL:  opts.BaseURL,
 		registry: opts.Registry,
+		hsts:     opts.HSTS,
+
+		authThrottle: newFailureThrottle(opts.AuthThrottle),
 	}
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
 	s.router = s.buildRouter()
@@ -101,6 +112,9 @@ func (s *Server) buildRouter() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
+	if s.hsts {
+		r.Use(s.strictTransport)
+	}
 	r.Use(s.requestID, s.observe, s.recoverPanic)
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { s.writeError(c, errNoMethod) })

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 	"github.com/bcdr/bcdr/runbooks"
 )
 
@@ -29,7 +31,7 @@ func testServices(pool *pgxpool.Pool) Services {
 		Imports:   testImports(),
 		Directory: directory.NewService(pool, rt),
 		ITSM:      itsm.NewStore(pool),
-		Notify:    notify.NewService(pool, rt),
+		Notify:    notify.NewService(pool, rt, testSecrets),
 		Schedules: scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindBackupCheck, scheduler.KindKitExport}}),
 	}
 	var impacts *impact.Service
@@ -40,13 +42,22 @@ func testServices(pool *pgxpool.Pool) Services {
 		}
 		return r.RPO, err
 	}
-	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: requiredRPO, Schedules: s.Schedules})
+	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: requiredRPO, Schedules: s.Schedules,
+		Secrets: testSecrets, Roots: testBackupRoots})
 	impacts = impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(s.Backups))
 	s.Impact = impacts
 	s.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{
 		Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt)})
 	return s
 }
+
+// testSecrets and testBackupRoots expose what the API's tests reference:
+// BCDR_SECRET_ variables, files in /run/secrets, and backups in the test's
+// temporary directories and under /backups and /b.
+var (
+	testSecrets     = secretref.Policy{Dir: "/run/secrets"}
+	testBackupRoots = []string{os.TempDir(), "/backups", "/b"}
+)
 
 // testImports is every importable record type.
 func testImports() importer.Registry {

@@ -23,13 +23,16 @@ import (
 // This file makes the demo's backups with the real tools; backups.go
 // binds them to targets.
 
-// resticRepository initialises the demo repository unless it exists and
-// returns it with its password file, which is created once with a random
-// password, readable by this user only. Targets reference the file; the
-// password itself is never stored in the database.
-func resticRepository(ctx context.Context, dir string) (repo, passwordFile string, err error) {
+// resticRepository initialises the demo repository in dir unless it
+// exists and returns it with its password file in secretsDir, which is
+// created once with a random password, readable by this user only. Targets
+// reference the file; the password itself is never stored in the database.
+func resticRepository(ctx context.Context, dir, secretsDir string) (repo, passwordFile string, err error) {
 	repo = filepath.Join(dir, "restic")
-	passwordFile = filepath.Join(dir, "restic-password")
+	passwordFile, err = demoPasswordFile(dir, secretsDir)
+	if err != nil {
+		return "", "", fmt.Errorf("demo restic password file: %w", err)
+	}
 	f, err := os.OpenFile(passwordFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	switch {
 	case err == nil:
@@ -66,15 +69,37 @@ func Snapshot(ctx context.Context, pool *pgxpool.Pool, opts BackupOptions) error
 	if _, err := os.Stat(filepath.Join(opts.Dir, "restic", "config")); err != nil {
 		return nil
 	}
-	return snapshot(ctx, pool, opts.Dir)
+	return snapshot(ctx, pool, opts)
 }
 
-func snapshot(ctx context.Context, pool *pgxpool.Pool, dir string) error {
-	data := filepath.Join(dir, "data")
+// demoPasswordFile is where the demo repository's password lives: in the
+// secrets directory, the only place targets may reference files. A
+// password file left in dir by an older bcdr is moved there, since the
+// repository needs that same password.
+func demoPasswordFile(dir, secretsDir string) (string, error) {
+	if err := os.MkdirAll(secretsDir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(secretsDir, "demo-restic-password")
+	old := filepath.Join(dir, "restic-password")
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Rename(old, path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	return path, nil
+}
+
+func snapshot(ctx context.Context, pool *pgxpool.Pool, opts BackupOptions) error {
+	data := filepath.Join(opts.Dir, "data")
 	if err := exportRecords(ctx, pool, data); err != nil {
 		return err
 	}
-	repo, password := filepath.Join(dir, "restic"), filepath.Join(dir, "restic-password")
+	password, err := demoPasswordFile(opts.Dir, opts.Secrets.Dir)
+	if err != nil {
+		return fmt.Errorf("demo restic password file: %w", err)
+	}
+	repo := filepath.Join(opts.Dir, "restic")
 	if err := restic(ctx, repo, password, "backup", "--host=bcdr-demo", "--tag=demo", data); err != nil {
 		return err
 	}

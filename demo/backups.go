@@ -17,6 +17,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/impact"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // The demo's backups, each bound to a data-bearing CI of the bureau:
@@ -46,9 +47,15 @@ const (
 // BackupOptions say where the demo's backups live and how to reach the
 // database for a base backup.
 type BackupOptions struct {
-	// Dir holds the restic repository and its password file, the base
-	// backups and the dump files: <data dir>/demo. Made absolute.
+	// Dir holds the restic repository, the base backups and the dump
+	// files: <data dir>/demo. Made absolute.
 	Dir string
+	// Secrets is what the targets' secret references may name; the restic
+	// password file is written to its Dir [files under <Dir>/../secrets].
+	Secrets secretref.Policy
+	// Roots are the backup roots the targets must lie under [Dir's parent,
+	// the data directory].
+	Roots []string
 	// BaseBackupURL reaches the cluster that holds the database with a
 	// replication connection (the embedded cluster's unix socket). Empty
 	// skips the base backup with a note: bcdr takes base backups only of a
@@ -102,7 +109,7 @@ func SeedBackups(ctx context.Context, pool *pgxpool.Pool, opts BackupOptions) (B
 	if err != nil {
 		return rep, err
 	}
-	svc := backup.NewService(pool, orchestrator.Runtime{Logger: opts.Logger}, backup.Options{})
+	svc := backup.NewService(pool, orchestrator.Runtime{Logger: opts.Logger}, backup.Options{Secrets: opts.Secrets, Roots: opts.Roots})
 	req := impact.NewService(pool, orchestrator.Runtime{Logger: opts.Logger}, nil)
 	for _, in := range targets {
 		st, err := seedTarget(ctx, pool, svc, req, in)
@@ -123,6 +130,12 @@ func (o BackupOptions) withDefaults() (BackupOptions, error) {
 		return o, fmt.Errorf("seed demo backups: resolve %s: %w", o.Dir, err)
 	}
 	o.Dir = dir
+	if o.Secrets.Dir == "" {
+		o.Secrets.Dir = filepath.Join(filepath.Dir(dir), "secrets")
+	}
+	if len(o.Roots) == 0 {
+		o.Roots = []string{filepath.Dir(dir)}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -148,11 +161,11 @@ func makeBackups(ctx context.Context, pool *pgxpool.Pool, opts BackupOptions, re
 	if _, err := findTool("restic"); err != nil {
 		note("no demo restic repository: %v", err)
 	} else {
-		repo, password, err := resticRepository(ctx, opts.Dir)
+		repo, password, err := resticRepository(ctx, opts.Dir, opts.Secrets.Dir)
 		if err != nil {
 			return nil, err
 		}
-		if err := snapshot(ctx, pool, opts.Dir); err != nil {
+		if err := snapshot(ctx, pool, opts); err != nil {
 			return nil, err
 		}
 		targets = append(targets, resticTarget(repo, password))

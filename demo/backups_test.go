@@ -93,9 +93,9 @@ func TestSeedBackups(t *testing.T) {
 		WHERE s.kind = 'backup_check' AND s.enabled AND s.next_fire_at > now()`).Scan(&scheduled))
 	require.Equal(t, 3, scheduled)
 
-	// The password is in a private file the target references; the
-	// database never sees it.
-	passwordFile := filepath.Join(dir, "restic-password")
+	// The password is in a private file in the secrets directory, which
+	// the target references; the database never sees it.
+	passwordFile := filepath.Join(filepath.Dir(dir), "secrets", "demo-restic-password")
 	fi, err := os.Stat(passwordFile)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
@@ -127,11 +127,19 @@ func TestSeedBackups(t *testing.T) {
 	snapshots, err := os.ReadDir(filepath.Join(dir, "restic", "snapshots"))
 	require.NoError(t, err)
 	require.Len(t, snapshots, 2, "one snapshot per seed")
-	// The backup job `serve --demo` runs adds one more.
+	// The backup job `serve --demo` runs adds one more. A password file
+	// where an older bcdr wrote it is moved into the secrets directory: the
+	// repository needs that same password.
+	old := filepath.Join(dir, "restic-password")
+	require.NoError(t, os.Rename(passwordFile, old))
 	require.NoError(t, Snapshot(ctx, pool, opts))
 	snapshots, err = os.ReadDir(filepath.Join(dir, "restic", "snapshots"))
 	require.NoError(t, err)
 	require.Len(t, snapshots, 3)
+	require.NoFileExists(t, old)
+	moved, err := os.ReadFile(passwordFile)
+	require.NoError(t, err)
+	require.Equal(t, password, moved)
 	bases, err := filepath.Glob(filepath.Join(dir, "pg_basebackup", "*"))
 	require.NoError(t, err)
 	require.Len(t, bases, 1, "the older base backup is replaced")

@@ -24,6 +24,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
+	ERATELIMITED  = "rate_limited"
 	EUNAVAILABLE  = "unavailable"
 	EINTERNAL     = "internal"
 )

@@ -41,13 +41,14 @@ func newApp(db *database) *app {
 	s.Imports = importRegistry()
 	s.Directory = directory.NewService(pool, rt)
 	s.ITSM = itsm.NewStore(pool)
-	s.Notify = notify.NewService(pool, rt)
+	s.Notify = notify.NewService(pool, rt, a.cfg.secrets())
 	// The API accepts a schedule only of a kind the scheduler has a job for.
 	s.Schedules = scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: slices.Collect(maps.Keys(a.jobs()))})
 	// Backup checks judge RPOs by the impact model's roll-down, and the
 	// impact model's gaps ask backup which CIs have targets: the roll-down
 	// is looked up when a check runs, by then both exist.
-	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: a.requiredRPO, Schedules: s.Schedules})
+	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: a.requiredRPO, Schedules: s.Schedules,
+		Secrets: a.cfg.secrets(), Roots: a.cfg.BackupRoots, OutboundPolicy: a.cfg.outbound()})
 	s.Impact = impact.NewService(pool, rt, a.graphs, impact.WithBackupCoverage(s.Backups))
 	s.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{
 		Model: runbooks.NewPGModel(pool, s.Impact), Backups: runbooks.NewPGBackups(pool, rt)})

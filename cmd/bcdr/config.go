@@ -7,10 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/bcdr/bcdr/orchestrator/outbound"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // config is every setting, read from the environment and overridden by
@@ -31,6 +35,19 @@ type config struct {
 	SchedulerLease     time.Duration `env:"BCDR_SCHEDULER_LEASE" envDefault:"30s"`
 	KitDir             string        `env:"BCDR_KIT_DIR"`
 	KitKeep            int           `env:"BCDR_KIT_KEEP" envDefault:"7"`
+	// TLSCert and TLSKey are PEM files; set both to serve HTTPS.
+	TLSCert string `env:"BCDR_TLS_CERT"`
+	TLSKey  string `env:"BCDR_TLS_KEY"`
+	// SecretEnv lists variables besides BCDR_SECRET_* that secret
+	// references may name; SecretsDir holds the files they may name.
+	SecretEnv  []string `env:"BCDR_SECRET_ENV" envSeparator:","`
+	SecretsDir string   `env:"BCDR_SECRETS_DIR"`
+	// BackupRoots are the directories local backup paths must lie under.
+	BackupRoots []string `env:"BCDR_BACKUP_ROOTS" envSeparator:":"`
+	// OutboundAllow lists the hosts and CIDRs that backup checks and
+	// notifications may reach although they are loopback, private or
+	// link-local.
+	OutboundAllow string `env:"BCDR_OUTBOUND_ALLOW"`
 }
 
 // parseConfig reads env into a config and registers the flags that
@@ -74,6 +91,15 @@ func (c *config) check() error {
 	if c.SchedulerPoll <= 0 || c.SchedulerLease < 3*c.SchedulerPoll {
 		problems = append(problems, "BCDR_SCHEDULER_POLL must be positive and BCDR_SCHEDULER_LEASE at least three polls")
 	}
+	if c.TLSCert != "" && c.TLSKey == "" {
+		problems = append(problems, "BCDR_TLS_KEY is required when BCDR_TLS_CERT is set")
+	}
+	if c.TLSKey != "" && c.TLSCert == "" {
+		problems = append(problems, "BCDR_TLS_CERT is required when BCDR_TLS_KEY is set")
+	}
+	if _, err := outbound.ParsePolicy(c.OutboundAllow); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
 	}
@@ -81,12 +107,65 @@ func (c *config) check() error {
 		return fmt.Errorf("invalid configuration: BCDR_KIT_KEEP must be at least 1")
 	}
 	if c.BaseURL == "" {
-		c.BaseURL = "http://" + c.Listen
+		c.BaseURL = c.scheme() + "://" + c.Listen
 	}
 	if c.KitDir == "" {
 		c.KitDir = filepath.Join(c.DataDir, "kits")
 	}
+	return c.checkConfinement()
+}
+
+// checkConfinement defaults and checks what secret references and backup
+// paths may reach, made absolute: they are judged against absolute paths.
+func (c *config) checkConfinement() error {
+	if c.SecretsDir == "" {
+		c.SecretsDir = filepath.Join(c.DataDir, "secrets")
+	}
+	roots := slices.DeleteFunc(c.BackupRoots, func(r string) bool { return strings.TrimSpace(r) == "" })
+	if len(roots) == 0 {
+		roots = []string{c.DataDir}
+	}
+	c.BackupRoots = nil
+	for _, r := range roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return fmt.Errorf("invalid configuration: BCDR_BACKUP_ROOTS %q: %w", r, err)
+		}
+		c.BackupRoots = append(c.BackupRoots, abs)
+	}
+	abs, err := filepath.Abs(c.SecretsDir)
+	if err != nil {
+		return fmt.Errorf("invalid configuration: BCDR_SECRETS_DIR %q: %w", c.SecretsDir, err)
+	}
+	c.SecretsDir = abs
+	for i, name := range c.SecretEnv {
+		c.SecretEnv[i] = strings.TrimSpace(name)
+	}
+	c.SecretEnv = slices.DeleteFunc(c.SecretEnv, func(n string) bool { return n == "" })
+	if err := c.secrets().Check(); err != nil {
+		return fmt.Errorf("invalid configuration: BCDR_SECRET_ENV or BCDR_SECRETS_DIR: %w", err)
+	}
 	return nil
+}
+
+// secrets is what secret references may name.
+func (c *config) secrets() secretref.Policy {
+	return secretref.Policy{ExtraEnv: c.SecretEnv, Dir: c.SecretsDir}
+}
+
+// outbound is the address policy of backup checks and notifications;
+// check has refused an allowlist that does not parse.
+func (c *config) outbound() outbound.Policy {
+	p, _ := outbound.ParsePolicy(c.OutboundAllow)
+	return p
+}
+
+// scheme is how clients reach this server: https when it serves TLS.
+func (c *config) scheme() string {
+	if c.TLSCert != "" {
+		return "https"
+	}
+	return "http"
 }
 
 func parseLevel(s string) (slog.Level, error) {

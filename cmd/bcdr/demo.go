@@ -47,7 +47,8 @@ func seedDemo(ctx context.Context, db *database, scale int, stdout io.Writer) er
 // demoBackupOptions places the demo's backups under the data directory;
 // a base backup is taken only of the embedded cluster.
 func demoBackupOptions(db *database) demo.BackupOptions {
-	opts := demo.BackupOptions{Dir: filepath.Join(db.cfg.DataDir, "demo"), Logger: db.logger}
+	opts := demo.BackupOptions{Dir: filepath.Join(db.cfg.DataDir, "demo"), Logger: db.logger,
+		Secrets: db.cfg.secrets(), Roots: db.cfg.BackupRoots}
 	if db.cluster != nil {
 		opts.BaseBackupURL = db.cluster.URL(embeddedDatabase)
 	}

@@ -70,7 +70,7 @@ func TestReplicaKilledMidRun(t *testing.T) {
 	replicas := map[string]*process{}
 	for _, name := range []string{"fault-a", "fault-b"} {
 		replicas[name] = startServe(t, "DATABASE_URL="+url, "BCDR_DATA_DIR="+dataDir, "BCDR_REPLICA="+name,
-			"BCDR_SCHEDULER_LEASE=3s", "BCDR_SCHEDULER_POLL=500ms")
+			"BCDR_SCHEDULER_LEASE=3s", "BCDR_SCHEDULER_POLL=500ms", "BCDR_OUTBOUND_ALLOW=127.0.0.1")
 	}
 	addrs := map[string]string{}
 	for name, p := range replicas {

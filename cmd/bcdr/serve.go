@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/leasequeue"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
@@ -34,6 +36,14 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	tlsConf, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Replica == "" {
+		// One name for the replica's scheduler and deliverer alike.
+		cfg.Replica = leasequeue.ReplicaName()
+	}
 	logger := cfg.newLogger(stderr)
 	db, err := openDatabase(ctx, cfg, logger, true)
 	if err != nil {
@@ -50,15 +60,16 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	}
 	registry := prometheus.NewRegistry()
 	a := newApp(db)
-	srv := a.server(api.Options{Registry: registry})
+	srv := a.server(api.Options{Registry: registry, HSTS: tlsConf != nil})
 	if err := a.graphs.Load(ctx); err != nil {
 		return fmt.Errorf("load the CMDB graph: %w", err)
 	}
 	parts := []func(context.Context) error{
-		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, logger) },
+		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, tlsConf, logger) },
 		func(ctx context.Context) error { return runScheduler(ctx, cfg, a, registry, logger) },
 		func(ctx context.Context) error {
-			return notify.NewDeliverer(db.Pool, a.rt, notify.Options{Replica: cfg.Replica, Registry: registry}).Run(ctx)
+			return notify.NewDeliverer(db.Pool, a.rt, notify.Options{Replica: cfg.Replica, Registry: registry, Secrets: cfg.secrets(),
+				OutboundPolicy: cfg.outbound()}).Run(ctx)
 		},
 	}
 	if *withDemo {
@@ -110,8 +121,8 @@ func runScheduler(ctx context.Context, cfg *config, a *app, registry *prometheus
 }
 
 // serveHTTP listens until ctx ends, then lets in-flight requests finish
-// within the shutdown timeout.
-func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, logger *slog.Logger) error {
+// within the shutdown timeout. A non-nil tlsConf serves HTTPS only.
+func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, tlsConf *tls.Config, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -122,10 +133,17 @@ func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, logger *s
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConf,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("serving", "address", ln.Addr().String(), "base_url", cfg.BaseURL)
+	go func() {
+		if tlsConf != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
+	logger.Info("serving", "address", ln.Addr().String(), "base_url", cfg.BaseURL, "tls", tlsConf != nil)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http: %w", err)
@@ -142,6 +160,28 @@ func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, logger *s
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// loadTLS reads the certificate and key when TLS is configured, so that a
+// missing or mismatched file stops the start, not the first handshake; nil
+// means plain HTTP.
+func loadTLS(cfg *config) (*tls.Config, error) {
+	if cfg.TLSCert == "" {
+		return nil, nil
+	}
+	certPEM, err := os.ReadFile(cfg.TLSCert)
+	if err != nil {
+		return nil, fmt.Errorf("read BCDR_TLS_CERT: %w", err)
+	}
+	keyPEM, err := os.ReadFile(cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("read BCDR_TLS_KEY: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("load BCDR_TLS_CERT %s with BCDR_TLS_KEY %s: %w", cfg.TLSCert, cfg.TLSKey, err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
 }
 
 // bootstrapAdmin creates the first admin token on a database without any,

@@ -46,6 +46,9 @@ func parseBorgList(out []byte) (string, *time.Time, error) {
 // is never on the command line. Every prompt is answered no: a check must
 // not wait for a person.
 func borgCommand(p *probe, c *BorgConfig, args ...string) (command, func(), error) {
+	if err := p.limits.resolveRepository("config.repository", c.Repository); err != nil {
+		return command{}, nil, err
+	}
 	env, err := p.passEnv(c.PassEnv)
 	if err != nil {
 		return command{}, nil, err
@@ -61,10 +64,11 @@ func borgCommand(p *probe, c *BorgConfig, args ...string) (command, func(), erro
 		}
 		env = append(env, "BORG_PASSPHRASE="+pw)
 	} else {
-		if err := readableFile(c.PassphraseFile, "passphrase_file"); err != nil {
+		file, err := p.secretFile(c.PassphraseFile, "passphrase_file")
+		if err != nil {
 			return command{}, nil, err
 		}
-		f, err := os.Open(c.PassphraseFile)
+		f, err := os.Open(file)
 		if err != nil {
 			return command{}, nil, fmt.Errorf("passphrase_file %s cannot be read", c.PassphraseFile)
 		}

@@ -32,8 +32,8 @@ func TestBorg_FreshRepositoryIsVerified(t *testing.T) {
 	// The passphrase file reaches borg on a descriptor, the variable in
 	// its environment; both work.
 	byFile := h.target(KindBorg, BorgConfig{Repository: repo, PassphraseFile: pass})
-	h.env["DB1_BORG_PASSPHRASE"] = borgPassphrase
-	byEnv := h.target(KindBorg, BorgConfig{Repository: repo, PassphraseEnv: "DB1_BORG_PASSPHRASE", VerifyData: true})
+	h.env["BCDR_SECRET_DB1_BORG"] = borgPassphrase
+	byEnv := h.target(KindBorg, BorgConfig{Repository: repo, PassphraseEnv: "BCDR_SECRET_DB1_BORG", VerifyData: true})
 
 	for _, tg := range []Target{byFile, byEnv} {
 		c := h.check(tg)

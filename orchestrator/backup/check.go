@@ -43,7 +43,7 @@ func (s *Service) checkAndRecord(ctx context.Context, id int64, trigger string) 
 // removed afterwards; it never returns an error, only results.
 func (s *Service) run(ctx context.Context, t Target) Result {
 	var v orchestrator.Validation
-	cfg := parseConfig(t.Kind, t.Config, &v)
+	cfg := parseConfig(t.Kind, t.Config, s.limits, &v)
 	if err := v.Err(); err != nil || cfg == nil {
 		return Result{Status: StatusError, Attempts: 1, Message: fmt.Sprintf("stored config is no longer valid: %v", err)}
 	}
@@ -59,7 +59,7 @@ func (s *Service) run(ctx context.Context, t Target) Result {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(t.Timeout))
 	defer cancel()
 	p := &probe{target: t, cfg: cfg, run: newRunner(scratch), scratch: scratch, now: s.rt.Now(),
-		lookupEnv: s.lookupEnv, http: s.http}
+		lookupEnv: s.lookupEnv, limits: s.limits, http: s.http}
 	return runProbe(ctx, p)
 }
 

@@ -111,12 +111,13 @@ var (
 
 // kindConfig is the settings of one kind.
 type kindConfig interface {
-	validate(v *orchestrator.Validation)
+	validate(v *orchestrator.Validation, l limits)
 }
 
 // parseConfig decodes and validates the config of kind, returning the typed
-// settings. Field errors are named "config.<field>".
-func parseConfig(kind Kind, raw json.RawMessage, v *orchestrator.Validation) any {
+// settings, judging secret references and local paths by l. Field errors
+// are named "config.<field>".
+func parseConfig(kind Kind, raw json.RawMessage, l limits, v *orchestrator.Validation) any {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		raw = json.RawMessage("{}")
 	}
@@ -140,7 +141,7 @@ func parseConfig(kind Kind, raw json.RawMessage, v *orchestrator.Validation) any
 	if !decodeStrict(raw, cfg, kind, v) {
 		return nil
 	}
-	cfg.validate(v)
+	cfg.validate(v, l)
 	return cfg
 }
 
@@ -189,40 +190,40 @@ func secretFields(kind Kind) string {
 	}
 }
 
-func (c *ResticConfig) validate(v *orchestrator.Validation) {
-	checkRepository(v, "config.repository", c.Repository)
-	secretref.Ref{Env: c.PasswordEnv, File: c.PasswordFile}.Validate(v, "config.password_env", "config.password_file", true)
+func (c *ResticConfig) validate(v *orchestrator.Validation, l limits) {
+	checkRepository(v, "config.repository", c.Repository, l)
+	l.secrets.Validate(secretref.Ref{Env: c.PasswordEnv, File: c.PasswordFile}, v, "config.password_env", "config.password_file", true)
 	if c.ReadDataSubset != "" && !subsetPattern.MatchString(c.ReadDataSubset) {
 		v.Add("config.read_data_subset", "must be a percentage (5%%), a fraction (1/10) or a size (500M)")
 	}
-	checkPassEnv(v, c.PassEnv)
+	checkPassEnv(v, c.PassEnv, l)
 }
 
-func (c *BorgConfig) validate(v *orchestrator.Validation) {
-	checkRepository(v, "config.repository", c.Repository)
-	secretref.Ref{Env: c.PassphraseEnv, File: c.PassphraseFile}.Validate(v, "config.passphrase_env", "config.passphrase_file", true)
-	checkPassEnv(v, c.PassEnv)
+func (c *BorgConfig) validate(v *orchestrator.Validation, l limits) {
+	checkRepository(v, "config.repository", c.Repository, l)
+	l.secrets.Validate(secretref.Ref{Env: c.PassphraseEnv, File: c.PassphraseFile}, v, "config.passphrase_env", "config.passphrase_file", true)
+	checkPassEnv(v, c.PassEnv, l)
 }
 
-func (c *PgBackRestConfig) validate(v *orchestrator.Validation) {
+func (c *PgBackRestConfig) validate(v *orchestrator.Validation, l limits) {
 	if !stanzaPattern.MatchString(c.Stanza) {
 		v.Add("config.stanza", "is required: letters, digits, '.', '_' or '-', at most 64")
 	}
 	if c.Config != "" {
-		checkPath(v, "config.config", c.Config, false)
+		checkPath(v, "config.config", c.Config, false, l)
 	}
-	checkPassEnv(v, c.PassEnv)
+	checkPassEnv(v, c.PassEnv, l)
 }
 
 // verify reports whether `pgbackrest verify` runs.
 func (c *PgBackRestConfig) verify() bool { return c.Verify == nil || *c.Verify }
 
-func (c *PgBaseBackupConfig) validate(v *orchestrator.Validation) {
-	checkPath(v, "config.directory", c.Directory, true)
+func (c *PgBaseBackupConfig) validate(v *orchestrator.Validation, l limits) {
+	checkPath(v, "config.directory", c.Directory, true, l)
 }
 
-func (c *FileConfig) validate(v *orchestrator.Validation) {
-	checkPath(v, "config.path", c.Path, true)
+func (c *FileConfig) validate(v *orchestrator.Validation, l limits) {
+	checkPath(v, "config.path", c.Path, true, l)
 	if c.MinSize != nil && *c.MinSize < 0 {
 		v.Add("config.min_size", "must not be negative")
 	}
@@ -233,11 +234,11 @@ func (c *FileConfig) validate(v *orchestrator.Validation) {
 		v.Add("config.max_size", "must not be below min_size (%d)", *c.MinSize)
 	}
 	if c.Manifest != "" {
-		checkPath(v, "config.manifest", c.Manifest, true)
+		checkPath(v, "config.manifest", c.Manifest, true, l)
 	}
 }
 
-func (c *HTTPConfig) validate(v *orchestrator.Validation) {
+func (c *HTTPConfig) validate(v *orchestrator.Validation, l limits) {
 	checkURL(v, "config.url", c.URL)
 	if c.TimeField == "" {
 		v.Add("config.time_field", "is required: the field path of the last backup time, e.g. last_success.finished_at")
@@ -270,7 +271,7 @@ func (c *HTTPConfig) validate(v *orchestrator.Validation) {
 		v.Add("config.retries", "must be from 0 to %d", maxHTTPRetries)
 	}
 	if c.BearerTokenEnv != "" {
-		secretref.ValidateEnv(v, "config.bearer_token_env", c.BearerTokenEnv)
+		l.secrets.ValidateEnv(v, "config.bearer_token_env", c.BearerTokenEnv)
 	}
 }
 

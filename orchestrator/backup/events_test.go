@@ -11,6 +11,7 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/notify"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // TestCheckTransitionsNotify shows a target that starts failing announced
@@ -19,7 +20,7 @@ func TestCheckTransitionsNotify(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
 	name, kind, url := "ops", notify.KindWebhook, "http://127.0.0.1:9/hook"
-	_, err := notify.NewService(h.pool, orchestrator.Runtime{}).Create(h.ctx, notify.ChannelInput{Name: &name, Kind: &kind, URL: &url, Events: []string{"*"}})
+	_, err := notify.NewService(h.pool, orchestrator.Runtime{}, secretref.Policy{}).Create(h.ctx, notify.ChannelInput{Name: &name, Kind: &kind, URL: &url, Events: []string{"*"}})
 	require.NoError(t, err)
 	dir := dumps(t)
 	tg := h.target(KindFile, FileConfig{Path: filepath.Join(dir, "*.dump"), Manifest: filepath.Join(dir, "SHA256SUMS")})
@@ -59,10 +60,11 @@ func TestRPOBreachAndRestoreNotify(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
 	name, kind, url := "ops", notify.KindWebhook, "http://127.0.0.1:9/hook"
-	_, err := notify.NewService(h.pool, orchestrator.Runtime{}).Create(h.ctx, notify.ChannelInput{Name: &name, Kind: &kind, URL: &url, Events: []string{"*"}})
+	_, err := notify.NewService(h.pool, orchestrator.Runtime{}, secretref.Policy{}).Create(h.ctx, notify.ChannelInput{Name: &name, Kind: &kind, URL: &url, Events: []string{"*"}})
 	require.NoError(t, err)
 	rpo := orchestrator.Duration(time.Hour)
 	svc := NewService(h.pool, orchestrator.Runtime{Clock: h.clock}, Options{ScratchDir: t.TempDir(),
+		Secrets: h.svc.limits.secrets, Roots: h.svc.limits.roots,
 		RequiredRPO: func(context.Context, string) (*orchestrator.Duration, error) { return &rpo, nil }})
 	dir := dumps(t)
 	tg := h.target(KindFile, FileConfig{Path: filepath.Join(dir, "*.dump"), Manifest: filepath.Join(dir, "SHA256SUMS")})

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // Bounds of a SHA-256 manifest.
@@ -21,9 +23,10 @@ const (
 )
 
 // newestFile returns the most recently modified regular file matching
-// pattern, and how many matched.
-func newestFile(pattern string) (string, os.FileInfo, int, error) {
-	matches, err := filepath.Glob(pattern)
+// pattern, named in field, and how many matched; a match leading outside
+// the roots is an error.
+func newestFile(l limits, field, pattern string) (string, os.FileInfo, int, error) {
+	matches, err := l.glob(field, pattern)
 	if err != nil {
 		return "", nil, 0, err
 	}
@@ -110,12 +113,22 @@ func hashFile(ctx context.Context, path string, buf []byte) (string, error) {
 	}
 }
 
+// hashInRoots hashes a file a manifest lists, unless a symbolic link
+// leads it outside the roots: the manifest's hash must not confirm a guess
+// at a host file.
+func hashInRoots(ctx context.Context, l limits, path string, buf []byte) (string, error) {
+	if _, err := l.resolve("config.manifest", path); err != nil {
+		return "", err
+	}
+	return hashFile(ctx, path, buf)
+}
+
 // checkFile judges the newest file matching the path: its time is the
 // latest backup, its size must be within the bounds, and with a manifest
 // every listed file must hash as listed. Only a manifest that covers the
 // newest file verifies it.
 func checkFile(ctx context.Context, p *probe, c *FileConfig) Result {
-	path, fi, n, err := newestFile(c.Path)
+	path, fi, n, err := newestFile(p.limits, "config.path", c.Path)
 	if err != nil {
 		return Result{Status: StatusError, Message: err.Error()}
 	}
@@ -133,8 +146,11 @@ func checkFile(ctx context.Context, p *probe, c *FileConfig) Result {
 	if c.Manifest == "" {
 		return r.with(StatusOK, "newest file %s, %d bytes; integrity not verified (no manifest)", path, fi.Size())
 	}
-	manifest, mfi, _, err := newestFile(c.Manifest)
-	if err != nil || mfi == nil {
+	manifest, mfi, _, err := newestFile(p.limits, "config.manifest", c.Manifest)
+	if err != nil {
+		return r.with(StatusError, "%v", err)
+	}
+	if mfi == nil {
 		return r.with(StatusFailed, "manifest %s not found", c.Manifest)
 	}
 	checked, covered, err := verifyManifest(ctx, p, manifest, path)
@@ -168,10 +184,12 @@ func verifyManifest(ctx context.Context, p *probe, manifest, newest string) (int
 	buf := make([]byte, 256<<10)
 	for _, e := range entries {
 		path := filepath.Join(dir, e.name)
-		got, err := hashFile(ctx, path, buf)
+		got, err := hashInRoots(ctx, p.limits, path, buf)
 		switch {
 		case ctx.Err() != nil:
 			return 0, false, ctx.Err()
+		case errors.Is(err, secretref.ErrOutside):
+			bad = append(bad, e.name+" leads outside the backup roots")
 		case errors.Is(err, os.ErrNotExist):
 			bad = append(bad, e.name+" is missing")
 		case err != nil:

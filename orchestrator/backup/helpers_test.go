@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,25 +16,19 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/outbound"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
+// loopbackAllowed is the address policy of tests whose http targets are
+// httptest servers on 127.0.0.1, which the default policy refuses.
+func loopbackAllowed() outbound.Policy {
+	p, err := outbound.ParsePolicy("127.0.0.1")
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // harness is a service on its own database, with a clock, an environment
@@ -45,18 +38,23 @@ type harness struct {
 	ctx   context.Context
 	pool  *pgxpool.Pool
 	svc   *Service
-	clock *fakeClock
+	clock *orchestrator.ManualClock
 	env   map[string]string
 }
 
 func setup(t testing.TB) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &fakeClock{t: time.Now()}, env: map[string]string{}}
+	h := &harness{t: t, clock: orchestrator.NewManualClock(time.Now()), env: map[string]string{}}
 	h.ctx = orchestrator.WithActor(context.Background(), orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
 	h.pool = pgtest.New(t)
+	// The test's temporary directories, where its repositories, files and
+	// secret files live, are both the backup root and the secrets directory.
+	base := filepath.Dir(t.TempDir())
 	h.svc = NewService(h.pool, orchestrator.Runtime{Clock: h.clock}, Options{ScratchDir: t.TempDir(),
 		LookupEnv:        func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
-		HTTPRetryWaitMin: 5 * time.Millisecond, HTTPRetryWaitMax: 20 * time.Millisecond})
+		Secrets:          secretref.Policy{Dir: base},
+		Roots:            []string{base},
+		HTTPRetryWaitMin: 5 * time.Millisecond, HTTPRetryWaitMax: 20 * time.Millisecond, OutboundPolicy: loopbackAllowed()})
 	h.ci("db1", "database", true)
 	return h
 }

@@ -67,7 +67,9 @@ func checkHTTP(ctx context.Context, p *probe, c *HTTPConfig) Result {
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody+1))
-	p.run.note("%d attempts; HTTP %d, %d bytes: %s", attempts.Load(), resp.StatusCode, len(body), excerpt(string(body), 512))
+	// The body is another service's document, readable by whoever may read
+	// check history: only its size and the fields judged below are kept.
+	p.run.note("%d attempts; HTTP %d, %d bytes", attempts.Load(), resp.StatusCode, len(body))
 	switch {
 	case err != nil:
 		return r(Result{Status: StatusError, Message: fmt.Sprintf("read response: %v", err)})
@@ -86,7 +88,11 @@ func judgeHTTPDocument(body []byte, c *HTTPConfig, attempts int) Result {
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
-		return Result{Status: StatusError, Message: fmt.Sprintf("response is not JSON: %v", err)}
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return Result{Status: StatusError, Message: fmt.Sprintf("response is not JSON (syntax error at byte %d)", syntax.Offset)}
+		}
+		return Result{Status: StatusError, Message: "response is not JSON (incomplete document)"}
 	}
 	field := func(path string) (any, bool) {
 		p, err := ParseFieldPath(path)
@@ -129,7 +135,7 @@ func judgeHTTPDocument(body []byte, c *HTTPConfig, attempts int) Result {
 			statusOK = statusOK || strings.EqualFold(strings.TrimSpace(status), want)
 		}
 		if !statusOK {
-			return res.with(StatusFailed, "%s reports %q, not one of %s; %s", c.StatusField, status, strings.Join(okValues, ", "), when)
+			return res.with(StatusFailed, "%s reports %q, not one of %s; %s", c.StatusField, excerpt(status, 64), strings.Join(okValues, ", "), when)
 		}
 	}
 	if c.VerifiedField != "" {

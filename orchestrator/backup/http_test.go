@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/orchestrator"
 )
 
 // flakyServer answers 503 failures times, then body; it counts requests
@@ -37,10 +39,10 @@ func TestHTTP_FailsTwiceThenAnswers(t *testing.T) {
 	finished := time.Now().Add(-20 * time.Minute).UTC().Truncate(time.Second)
 	srv, calls, auth := flakyServer(t, 2, fmt.Sprintf(`{"job":"db1","last_success":{"finished_at":%q,"state":"Succeeded","bytes":12345,"verified":true}}`,
 		finished.Format(time.RFC3339)))
-	h.env["BACKUP_API_TOKEN"] = "s3cr3t-token"
+	h.env["BCDR_SECRET_BACKUP_API_TOKEN"] = "s3cr3t-token"
 	tg := h.target(KindHTTP, HTTPConfig{URL: srv.URL + "/jobs/db1", TimeField: "last_success.finished_at",
 		StatusField: "last_success.state", SizeField: "last_success.bytes", VerifiedField: "last_success.verified",
-		BearerTokenEnv: "BACKUP_API_TOKEN"})
+		BearerTokenEnv: "BCDR_SECRET_BACKUP_API_TOKEN"})
 
 	c := h.check(tg)
 	require.Equal(t, StatusOK, c.Status, "%s\n%s", c.Message, c.Output)
@@ -108,4 +110,50 @@ func TestJudgeHTTPDocument(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An endpoint's body is another service's document: the check keeps its
+// status code and the fields it judged, never the rest.
+func TestHTTP_BodyNeverStored(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	const secret = "SECRET-BODY-123"
+	fresh := time.Now().UTC().Format(time.RFC3339)
+	for name, tc := range map[string]struct {
+		code   int
+		body   string
+		status CheckStatus
+	}{
+		"judged document": {http.StatusOK, fmt.Sprintf(`{"t":%q,"s":"ok","internal":{"password":%q}}`, fresh, secret), StatusOK},
+		"error status":    {http.StatusInternalServerError, `{"error":"` + secret + `"}`, StatusError},
+		"not JSON":        {http.StatusOK, secret + ` {"t":1}`, StatusError},
+		"trailing data":   {http.StatusOK, `{"t":` + secret, StatusError},
+		"unreadable time": {http.StatusOK, `{"t":{"v":"` + secret + `"}}`, StatusError},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(tc.code)
+			fmt.Fprint(w, tc.body)
+		}))
+		t.Cleanup(srv.Close)
+		c := h.check(h.target(KindHTTP, HTTPConfig{URL: srv.URL, TimeField: "t", StatusField: "s", Retries: ptr(0)},
+			func(in *TargetInput) { in.Name = name }))
+		require.Equal(t, tc.status, c.Status, "%s: %s", name, c.Message)
+		require.NotContains(t, c.Message, secret, name)
+		require.NotContains(t, c.Output, secret, name)
+		require.Contains(t, c.Output, fmt.Sprintf("HTTP %d, %d bytes", tc.code, len(tc.body)), name)
+	}
+}
+
+// Without an allowance the outbound policy refuses a loopback endpoint
+// before any request is sent, and says how to allow it.
+func TestHTTP_LoopbackRefusedByDefault(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	srv, calls, _ := flakyServer(t, 0, `{"t":1}`)
+	h.svc = NewService(h.pool, orchestrator.Runtime{Clock: h.clock}, Options{ScratchDir: t.TempDir()})
+	c := h.check(h.target(KindHTTP, HTTPConfig{URL: srv.URL, TimeField: "t", Retries: ptr(3)}))
+	require.Equal(t, StatusError, c.Status)
+	require.Contains(t, c.Message, "address 127.0.0.1 is not allowed for outbound calls (loopback); allow it with BCDR_OUTBOUND_ALLOW")
+	require.Equal(t, 1, c.Attempts, "a refusal is not retried")
+	require.Zero(t, calls.Load())
 }

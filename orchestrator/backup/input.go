@@ -24,8 +24,9 @@ type validTarget struct {
 }
 
 // validate checks every field of in, naming each one at fault, and
-// normalises the config so that only known settings are stored.
-func (in TargetInput) validate() (validTarget, error) {
+// normalises the config so that only known settings are stored; secret
+// references and local paths are judged by l.
+func (in TargetInput) validate(l limits) (validTarget, error) {
 	var v orchestrator.Validation
 	in.CI = strings.TrimSpace(in.CI)
 	in.Name = strings.TrimSpace(in.Name)
@@ -47,7 +48,7 @@ func (in TargetInput) validate() (validTarget, error) {
 	if !slices.Contains(Kinds, in.Kind) {
 		v.Add("kind", "must be one of restic, borg, pgbackrest, pg_basebackup, file, http")
 	} else {
-		vt.cfg = parseConfig(in.Kind, in.Config, &v)
+		vt.cfg = parseConfig(in.Kind, in.Config, l, &v)
 	}
 	if in.RestoreTest && in.Kind != KindRestic && in.Kind != KindPgBaseBackup {
 		v.Add("restore_test", "is available for restic and pg_basebackup targets only")

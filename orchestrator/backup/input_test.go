@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 func TestTargetInput_Validation(t *testing.T) {
@@ -21,6 +22,20 @@ func TestTargetInput_Validation(t *testing.T) {
 		msg    string
 	}{
 		{"unknown kind", "tape", `{}`, nil, "kind", "must be one of"},
+		{"shadow file", KindFile, `{"path":"/etc/shadow"}`, nil, "config.path", "/etc/shadow is outside the backup roots /r:/b:/backups (BCDR_BACKUP_ROOTS)"},
+		{"root's home", KindFile, `{"path":"/root/*"}`, nil, "config.path", "outside the backup roots"},
+		{"glob in a root's place", KindFile, `{"path":"/*/x"}`, nil, "config.path", "outside the backup roots"},
+		{"prefix of a root", KindFile, `{"path":"/backups2/x"}`, nil, "config.path", "outside the backup roots"},
+		{"manifest elsewhere", KindFile, `{"path":"/b/x","manifest":"/etc/SHA256SUMS"}`, nil, "config.manifest", "outside the backup roots"},
+		{"repository elsewhere", KindRestic, `{"repository":"/root/repo","password_env":"PW"}`, nil, "config.repository", "outside the backup roots"},
+		{"local: repository elsewhere", KindRestic, `{"repository":"local:/etc","password_env":"PW"}`, nil, "config.repository", "outside the backup roots"},
+		{"relative repository", KindBorg, `{"repository":"repo","passphrase_env":"PW"}`, nil, "config.repository", "absolute path or a remote repository URL"},
+		{"base backups elsewhere", KindPgBaseBackup, `{"directory":"/var/lib/postgresql/*"}`, nil, "config.directory", "outside the backup roots"},
+		{"pgbackrest config elsewhere", KindPgBackRest, `{"stanza":"main","config":"/etc/shadow"}`, nil, "config.config", "outside the backup roots"},
+		{"unexposed password variable", KindRestic, `{"repository":"/r","password_env":"HOME"}`, nil, "config.password_env", `"HOME" is not a secret bcdr may read`},
+		{"unexposed token variable", KindHTTP, `{"url":"https://h/x","time_field":"t","bearer_token_env":"GITHUB_TOKEN"}`, nil, "config.bearer_token_env", `"GITHUB_TOKEN" is not a secret bcdr may read: name variables BCDR_SECRET_… or list them in BCDR_SECRET_ENV`},
+		{"unexposed variable passed", KindBorg, `{"repository":"/r","passphrase_env":"PW","pass_env":["PATH"]}`, nil, "config.pass_env[0]", "is not a secret bcdr may read"},
+		{"password file elsewhere", KindRestic, `{"repository":"/r","password_file":"/etc/shadow"}`, nil, "config.password_file", "under the secrets directory /etc/bcdr"},
 		{"missing repository", KindRestic, `{"password_env":"PW"}`, nil, "config.repository", "is required"},
 		{"inline password", KindRestic, `{"repository":"/r","password":"hunter2"}`, nil, "config.password", "inline secrets are not accepted"},
 		{"inline passphrase", KindBorg, `{"repository":"/r","passphrase":"x"}`, nil, "config.passphrase", "passphrase_env or passphrase_file"},
@@ -63,7 +78,7 @@ func TestTargetInput_Validation(t *testing.T) {
 			if tc.mod != nil {
 				tc.mod(&in)
 			}
-			_, err := in.validate()
+			_, err := in.validate(inputLimits)
 			require.Equal(t, orchestrator.EINVALID, orchestrator.ErrorCode(err), "%v", err)
 			var found bool
 			for _, f := range orchestrator.ErrorFields(err) {
@@ -77,11 +92,43 @@ func TestTargetInput_Validation(t *testing.T) {
 	}
 }
 
+// inputLimits expose the variables and roots the input tests name.
+var inputLimits = limits{
+	secrets: secretref.Policy{ExtraEnv: []string{"PW", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, Dir: "/etc/bcdr"},
+	roots:   []string{"/r", "/b", "/backups"},
+}
+
+func TestTargetInput_AcceptsWhatIsExposed(t *testing.T) {
+	t.Parallel()
+	for kind, config := range map[Kind]string{
+		KindRestic:       `{"repository":"/r/db1","password_env":"BCDR_SECRET_RESTIC","pass_env":["AWS_REGION","BCDR_SECRET_X"]}`,
+		KindBorg:         `{"repository":"ssh://backup@host/./db1","passphrase_file":"/etc/bcdr/borg-db1"}`,
+		KindPgBaseBackup: `{"directory":"/backups/base-*"}`,
+		KindPgBackRest:   `{"stanza":"main","config":"/b/pgbackrest.conf"}`,
+		KindFile:         `{"path":"/b/db1/*.dump","manifest":"/b/db1/SHA256SUMS"}`,
+		KindHTTP:         `{"url":"https://h/x","time_field":"t","bearer_token_env":"PW"}`,
+	} {
+		in := TargetInput{CI: "db1", Kind: kind, Schedule: "@daily", Config: json.RawMessage(config)}
+		_, err := in.validate(inputLimits)
+		require.NoError(t, err, kind)
+	}
+	for _, repo := range []string{"s3:s3.amazonaws.com/bucket", "sftp:backup@host:/srv/restic", "rest:https://host/repo",
+		"b2:bucket:path", "backup@host:repo", "ssh://host/repo"} {
+		in := TargetInput{CI: "db1", Kind: KindRestic, Schedule: "@daily",
+			Config: json.RawMessage(`{"repository":"` + repo + `","password_env":"PW"}`)}
+		_, err := in.validate(limits{secrets: inputLimits.secrets})
+		require.NoError(t, err, "%s is remote: no root applies", repo)
+	}
+	in := TargetInput{CI: "db1", Kind: KindFile, Schedule: "@daily", Config: json.RawMessage(`{"path":"/b/x"}`)}
+	_, err := in.validate(limits{})
+	require.ErrorContains(t, err, "none are configured (BCDR_BACKUP_ROOTS)")
+}
+
 func TestTargetInput_NormalisesConfig(t *testing.T) {
 	t.Parallel()
 	in := TargetInput{CI: "db1", Kind: KindRestic, Schedule: "*/5 * * * *",
 		Config: json.RawMessage(`{"repository":"s3:s3.amazonaws.com/bucket/db1","password_file":"/etc/bcdr/restic-db1","pass_env":["AWS_ACCESS_KEY_ID","AWS_SECRET_ACCESS_KEY"]}`)}
-	vt, err := in.validate()
+	vt, err := in.validate(inputLimits)
 	require.NoError(t, err)
 	require.JSONEq(t, string(in.Config), string(vt.config))
 	require.Equal(t, "db1 restic", vt.in.Name)

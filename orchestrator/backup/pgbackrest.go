@@ -122,7 +122,11 @@ func checkPgBackRest(ctx context.Context, p *probe, c *PgBackRestConfig) Result 
 	}
 	base := []string{"--stanza=" + c.Stanza, "--log-level-console=warn", "--log-level-file=off"}
 	if c.Config != "" {
-		base = append(base, "--config="+c.Config)
+		config, err := p.limits.resolve("config.config", c.Config)
+		if err != nil {
+			return Result{Status: StatusError, Message: err.Error()}
+		}
+		base = append(base, "--config="+config)
 	}
 	res := p.run.run(ctx, command{tool: "pgbackrest", env: env, args: append(base, "--output=json", "info")})
 	if !res.ok() {

@@ -17,9 +17,10 @@ import (
 const maxManifestBytes = 256 << 20
 
 // findBackupDir resolves the configured directory or glob to the newest
-// directory holding a backup_manifest; "" when there is none.
-func findBackupDir(pattern string) (string, error) {
-	matches, err := filepath.Glob(pattern)
+// directory holding a backup_manifest; "" when there is none. A match
+// leading outside the roots is an error.
+func findBackupDir(l limits, pattern string) (string, error) {
+	matches, err := l.glob("config.directory", pattern)
 	if err != nil {
 		return "", err
 	}
@@ -98,7 +99,7 @@ func manifestSize(dir string) *int64 {
 // scratch directory and the copy is verified and its control file read, which
 // proves a restore from this location yields a complete data directory.
 func checkPgBaseBackup(ctx context.Context, p *probe, c *PgBaseBackupConfig) Result {
-	dir, err := findBackupDir(c.Directory)
+	dir, err := findBackupDir(p.limits, c.Directory)
 	if err != nil {
 		return Result{Status: StatusError, Message: err.Error()}
 	}

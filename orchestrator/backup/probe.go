@@ -19,6 +19,7 @@ type probe struct {
 	scratch   string
 	now       time.Time
 	lookupEnv func(string) (string, bool)
+	limits    limits
 	http      httpSettings
 }
 
@@ -29,11 +30,15 @@ type httpSettings struct {
 	retryWaitMax time.Duration
 }
 
-// envValue reads a referenced variable from bcdr's own environment.
+// envValue reads a referenced variable from bcdr's own environment, if
+// the operator exposed it.
 func (p *probe) envValue(name, field string) (string, error) {
-	v, err := secretref.Env(p.lookupEnv, name)
-	if err != nil {
+	v, err := p.limits.secrets.Env(p.lookupEnv, name)
+	switch {
+	case errors.Is(err, secretref.ErrNotSet):
 		return "", fmt.Errorf("environment variable %s (%s) %w on this replica", name, field, secretref.ErrNotSet)
+	case err != nil:
+		return "", fmt.Errorf("%s: %w", field, err)
 	}
 	return v, nil
 }
@@ -51,14 +56,19 @@ func (p *probe) passEnv(names []string) ([]string, error) {
 	return env, nil
 }
 
-// readableFile fails unless path is a regular file bcdr can open, as the
-// tool that reads the secret from it needs.
-func readableFile(path, field string) error {
-	f, err := secretref.Open(path)
+// secretFile returns the real path of a referenced secret file, its links
+// followed, failing unless it lies in the secrets directory and is a
+// regular file bcdr can open, as the tool that reads it needs.
+func (p *probe) secretFile(path, field string) (string, error) {
+	real, err := p.limits.secrets.Path(path)
 	if err != nil {
-		return fmt.Errorf("%s %w", field, err)
+		return "", fmt.Errorf("%s: %w", field, err)
 	}
-	return f.Close()
+	f, err := secretref.Open(real)
+	if err != nil {
+		return "", fmt.Errorf("%s %w", field, err)
+	}
+	return real, f.Close()
 }
 
 // runProbe runs the checker of p's kind under ctx.

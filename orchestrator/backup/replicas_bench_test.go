@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ func startFleet(pools []*pgxpool.Pool, reg *prometheus.Registry, probes *probeTi
 	for i, pool := range pools {
 		s := scheduler.New(pool, orchestrator.Runtime{}, scheduler.Options{Replica: fmt.Sprintf("fleet-%d", i),
 			PollInterval: 100 * time.Millisecond, Registry: reg})
-		RegisterHandlers(s, NewService(pool, orchestrator.Runtime{Logger: slog.New(probes)}, Options{}))
+		RegisterHandlers(s, NewService(pool, orchestrator.Runtime{Logger: slog.New(probes)}, Options{OutboundPolicy: loopbackAllowed(), Roots: []string{os.TempDir()}}))
 		wg.Go(func() { _ = s.Run(ctx) })
 	}
 	return func() { cancel(); wg.Wait() }

@@ -38,6 +38,9 @@ func parseResticSnapshots(out []byte) (*resticSnapshot, error) {
 
 // resticEnv is the clean environment's additions for a restic repository.
 func resticEnv(p *probe, c *ResticConfig) ([]string, error) {
+	if err := p.limits.resolveRepository("config.repository", c.Repository); err != nil {
+		return nil, err
+	}
 	env, err := p.passEnv(c.PassEnv)
 	if err != nil {
 		return nil, err
@@ -49,10 +52,11 @@ func resticEnv(p *probe, c *ResticConfig) ([]string, error) {
 		}
 		return append(env, "RESTIC_PASSWORD="+pw), nil
 	}
-	if err := readableFile(c.PasswordFile, "password_file"); err != nil {
+	file, err := p.secretFile(c.PasswordFile, "password_file")
+	if err != nil {
 		return nil, err
 	}
-	return append(env, "RESTIC_PASSWORD_FILE="+c.PasswordFile), nil
+	return append(env, "RESTIC_PASSWORD_FILE="+file), nil
 }
 
 // checkRestic finds the newest snapshot, its restore size, runs `restic

@@ -56,18 +56,18 @@ func TestRestic_PasswordFromEnvironment(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
 	repo, _ := resticRepo(t)
-	tg := h.target(KindRestic, ResticConfig{Repository: repo, PasswordEnv: "DB1_RESTIC_PASSWORD"})
+	tg := h.target(KindRestic, ResticConfig{Repository: repo, PasswordEnv: "BCDR_SECRET_DB1_RESTIC"})
 
 	c := h.check(tg)
 	require.Equal(t, StatusError, c.Status)
-	require.Contains(t, c.Message, "DB1_RESTIC_PASSWORD (password_env) is not set")
+	require.Contains(t, c.Message, "BCDR_SECRET_DB1_RESTIC (password_env) is not set")
 
-	h.env["DB1_RESTIC_PASSWORD"] = "wrong"
+	h.env["BCDR_SECRET_DB1_RESTIC"] = "wrong"
 	c = h.check(tg)
 	require.Equal(t, StatusError, c.Status, "a wrong password is a check that cannot run, not a broken backup")
 	require.Contains(t, c.Message, "wrong password")
 
-	h.env["DB1_RESTIC_PASSWORD"] = resticPassword
+	h.env["BCDR_SECRET_DB1_RESTIC"] = resticPassword
 	c = h.check(tg)
 	require.Equal(t, StatusOK, c.Status, c.Message)
 	require.True(t, c.Verified)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -76,7 +77,7 @@ func TestTarget_OwnsItsSchedule(t *testing.T) {
 	require.Equal(t, orchestrator.ENOTFOUND, orchestrator.ErrorCode(err))
 
 	// An unknown CI names the field and writes nothing.
-	_, err = h.svc.Create(h.ctx, TargetInput{CI: "nope", Kind: KindFile, Schedule: "@daily", Config: json.RawMessage(`{"path":"/b/x"}`)})
+	_, err = h.svc.Create(h.ctx, TargetInput{CI: "nope", Kind: KindFile, Schedule: "@daily", Config: json.RawMessage(`{"path":"` + filepath.Join(t.TempDir(), "x") + `"}`)})
 	require.Equal(t, orchestrator.EINVALID, orchestrator.ErrorCode(err))
 	require.Equal(t, "ci", orchestrator.ErrorFields(err)[0].Field)
 	list, err := schedules.List(h.ctx, scheduler.Filter{Kind: scheduler.KindBackupCheck}, orchestrator.Page{Limit: 10})
@@ -201,7 +202,7 @@ func TestTarget_ScheduleFiresOnServiceClock(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
 	h.clock.Set(time.Date(2030, 1, 1, 10, 2, 0, 0, time.UTC))
-	tg := h.target(KindFile, FileConfig{Path: "/backups/db1/*.dump"}, func(in *TargetInput) { in.Schedule = "*/5 * * * *" })
+	tg := h.target(KindFile, FileConfig{Path: filepath.Join(t.TempDir(), "*.dump")}, func(in *TargetInput) { in.Schedule = "*/5 * * * *" })
 	sc, err := scheduler.NewService(h.pool, orchestrator.Runtime{}, scheduler.ServiceOptions{}).Get(h.ctx, *tg.ScheduleID)
 	require.NoError(t, err)
 	require.Equal(t, time.Date(2030, 1, 1, 10, 5, 0, 0, time.UTC), sc.NextFireAt.UTC())

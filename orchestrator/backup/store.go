@@ -19,6 +19,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/outbound"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // Service keeps backup targets and their check history and runs checks.
@@ -28,6 +29,7 @@ type Service struct {
 	logger     *slog.Logger
 	scratchDir string
 	lookupEnv  func(string) (string, bool)
+	limits     limits
 	http       httpSettings
 	// requiredRPO is Options.RequiredRPO; nil turns RPO events off.
 	requiredRPO func(ctx context.Context, ciKey string) (*orchestrator.Duration, error)
@@ -43,11 +45,21 @@ type Options struct {
 	ScratchDir string
 	// LookupEnv resolves secret references [os.LookupEnv].
 	LookupEnv func(string) (string, bool)
+	// Secrets is what secret references may name [BCDR_SECRET_*
+	// variables, no files].
+	Secrets secretref.Policy
+	// Roots are the directories local backup paths must lie under [none:
+	// every local path is refused].
+	Roots []string
 	// HTTPRetryWaitMin and HTTPRetryWaitMax bound the backoff between
 	// retries of http targets [1s, 30s].
 	HTTPRetryWaitMin, HTTPRetryWaitMax time.Duration
-	// HTTPTransport carries http targets' requests [a pooled transport].
+	// HTTPTransport carries http targets' requests [a pooled transport
+	// enforcing OutboundPolicy].
 	HTTPTransport http.RoundTripper
+	// OutboundPolicy is the address policy of the default transport: the
+	// private hosts http targets may reach [public addresses only].
+	OutboundPolicy outbound.Policy
 	// RequiredRPO gives a CI's required RPO (nil when nothing requires
 	// one); with it, every check also judges the CI's RPO and announces a
 	// breach and its end. Without it RPO events are not published.
@@ -61,7 +73,7 @@ type Options struct {
 // checks and measures backup ages.
 func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Service {
 	s := &Service{pool: pool, rt: rt, logger: rt.Log(), scratchDir: opts.ScratchDir, lookupEnv: opts.LookupEnv,
-		requiredRPO: opts.RequiredRPO, schedules: opts.Schedules,
+		requiredRPO: opts.RequiredRPO, schedules: opts.Schedules, limits: limits{secrets: opts.Secrets, roots: opts.Roots},
 		http: httpSettings{transport: opts.HTTPTransport, retryWaitMin: opts.HTTPRetryWaitMin, retryWaitMax: opts.HTTPRetryWaitMax}}
 	if s.schedules == nil {
 		s.schedules = scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindBackupCheck}})
@@ -70,7 +82,7 @@ func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Serv
 		s.lookupEnv = os.LookupEnv
 	}
 	if s.http.transport == nil {
-		tr := outbound.NewTransport()
+		tr := outbound.NewTransport(opts.OutboundPolicy)
 		tr.MaxIdleConnsPerHost = 16
 		s.http.transport = tr
 	}

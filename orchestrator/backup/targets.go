@@ -18,7 +18,7 @@ import (
 // Create adds a target and, in the same transaction, its backup_check
 // schedule, whose target is the new target's id.
 func (s *Service) Create(ctx context.Context, in TargetInput) (Target, error) {
-	vt, err := in.validate()
+	vt, err := in.validate(s.limits)
 	if err != nil {
 		return Target{}, err
 	}
@@ -51,7 +51,7 @@ func (s *Service) Create(ctx context.Context, in TargetInput) (Target, error) {
 // it again if someone deleted it). A changed expression or time zone
 // restarts firing from now.
 func (s *Service) Replace(ctx context.Context, id int64, in TargetInput) (Target, error) {
-	vt, err := in.validate()
+	vt, err := in.validate(s.limits)
 	if err != nil {
 		return Target{}, err
 	}

@@ -7,12 +7,12 @@ import (
 	"strings"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // checkRepository accepts a local path or a tool URL (sftp:, s3:,
-// rest:https://...) without embedded credentials.
-func checkRepository(v *orchestrator.Validation, field, repo string) {
+// rest:https://...) without embedded credentials; a local path must lie
+// under a backup root.
+func checkRepository(v *orchestrator.Validation, field, repo string, l limits) {
 	switch {
 	case strings.TrimSpace(repo) == "":
 		v.Add(field, "is required")
@@ -22,6 +22,8 @@ func checkRepository(v *orchestrator.Validation, field, repo string) {
 		v.Add(field, "must not start with '-'")
 	case hasURLPassword(repo):
 		v.Add(field, "must not embed a password; reference the secret by environment variable or file")
+	default:
+		l.repositoryInRoots(v, field, repo)
 	}
 }
 
@@ -62,8 +64,9 @@ func checkURL(v *orchestrator.Validation, field, raw string) {
 	}
 }
 
-// checkPath accepts a clean absolute path; with glob, also a valid pattern.
-func checkPath(v *orchestrator.Validation, field, p string, glob bool) {
+// checkPath accepts a clean absolute path under a backup root; with glob,
+// also a valid pattern.
+func checkPath(v *orchestrator.Validation, field, p string, glob bool, l limits) {
 	switch {
 	case p == "":
 		v.Add(field, "is required")
@@ -73,24 +76,29 @@ func checkPath(v *orchestrator.Validation, field, p string, glob bool) {
 		v.Add(field, "must be an absolute path")
 	case filepath.Clean(p) != p || strings.Contains(p, "/../"):
 		v.Add(field, "must be a clean path (no '..', '//' or trailing '/')")
-	case glob:
-		if _, err := filepath.Match(p, ""); err != nil {
-			v.Add(field, "is not a valid glob pattern")
-		}
-	case strings.ContainsAny(p, "*?["):
+	case !glob && strings.ContainsAny(p, "*?["):
 		v.Add(field, "must be a single file, not a pattern")
+	case glob && !validGlob(p):
+		v.Add(field, "is not a valid glob pattern")
+	default:
+		l.inRoots(v, field, p)
 	}
+}
+
+func validGlob(p string) bool {
+	_, err := filepath.Match(p, "")
+	return err == nil
 }
 
 // checkPassEnv applies the secret-reference rule to the variables passed
 // to a tool: their values leave bcdr as much as a password does.
-func checkPassEnv(v *orchestrator.Validation, names []string) {
+func checkPassEnv(v *orchestrator.Validation, names []string, l limits) {
 	if len(names) > maxPassEnv {
 		v.Add("config.pass_env", "must name at most %d variables", maxPassEnv)
 		return
 	}
 	for i, n := range names {
-		secretref.ValidateEnv(v, fmt.Sprintf("config.pass_env[%d]", i), n)
+		l.secrets.ValidateEnv(v, fmt.Sprintf("config.pass_env[%d]", i), n)
 	}
 }
 

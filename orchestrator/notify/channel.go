@@ -109,8 +109,9 @@ func normalizeEvents(events []string) []string {
 	return slices.Compact(out)
 }
 
-// validate checks a channel before it is saved.
-func (c *channelRow) validate() error {
+// validate checks a channel before it is saved; its secret reference must
+// name what secrets exposes.
+func (c *channelRow) validate(secrets secretref.Policy) error {
 	var v orchestrator.Validation
 	switch {
 	case c.Name == "":
@@ -136,7 +137,7 @@ func (c *channelRow) validate() error {
 			v.Add("events", "%q is not an event type; use \"*\" or any of %s", truncate(e, 60), strings.Join(enumStrings(EventTypes), ", "))
 		}
 	}
-	secretref.Ref{Env: c.SecretEnv, File: c.SecretFile}.Validate(&v, "secret_env", "secret_file", false)
+	secrets.Validate(secretref.Ref{Env: c.SecretEnv, File: c.SecretFile}, &v, "secret_env", "secret_file", false)
 	return v.Err()
 }
 

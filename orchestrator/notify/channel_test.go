@@ -9,7 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
+
+// testSecrets exposes BCDR_SECRET_ variables and files in /run/secrets.
+var testSecrets = secretref.Policy{Dir: "/run/secrets"}
 
 func TestChannelValidation(t *testing.T) {
 	valid := func() channelRow {
@@ -41,6 +45,8 @@ func TestChannelValidation(t *testing.T) {
 		"bcdr's own variable": {func(c *channelRow) { c.SecretEnv = "BCDR_DATABASE_URL" }, "secret_env"},
 		"database URL":        {func(c *channelRow) { c.SecretEnv = "DATABASE_URL" }, "secret_env"},
 		"both references":     {func(c *channelRow) { c.SecretEnv, c.SecretFile = "A", "/run/a" }, "secret_env"},
+		"unexposed variable":  {func(c *channelRow) { c.SecretEnv = "AWS_SECRET_ACCESS_KEY" }, "secret_env"},
+		"file elsewhere":      {func(c *channelRow) { c.SecretFile = "/etc/shadow" }, "secret_file"},
 		"secret as file":      {func(c *channelRow) { c.SecretFile = "hunter2" }, "secret_file"},
 		"traversal file":      {func(c *channelRow) { c.SecretFile = "/run/../etc/shadow" }, "secret_file"},
 		"no name":             {func(c *channelRow) { c.Name = "" }, "name"},
@@ -51,15 +57,15 @@ func TestChannelValidation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := valid()
 			tc.edit(&c)
-			err := c.validate()
+			err := c.validate(testSecrets)
 			require.Equal(t, orchestrator.EINVALID, orchestrator.ErrorCode(err))
 			require.Equal(t, tc.field, orchestrator.ErrorFields(err)[0].Field, "%v", err)
 		})
 	}
 	c := valid()
-	require.NoError(t, c.validate())
+	require.NoError(t, c.validate(testSecrets))
 	c.rawURL, c.SecretFile = "http://10.0.0.5:8080/hook?team=dr", "/run/secrets/hook"
-	require.NoError(t, c.validate())
+	require.NoError(t, c.validate(testSecrets))
 }
 
 // Every event type is either emitted or reserved; a reserved one is
@@ -70,7 +76,7 @@ func TestChannelReservedEvents(t *testing.T) {
 		require.NotContains(t, EventTypes, e)
 		c := channelRow{Channel: Channel{Name: "ops", Kind: KindWebhook, Events: []string{string(e)}},
 			rawURL: "https://hooks.example.com/bcdr"}
-		fields := orchestrator.ErrorFields(c.validate())
+		fields := orchestrator.ErrorFields(c.validate(testSecrets))
 		require.Len(t, fields, 1, e)
 		require.Equal(t, "events", fields[0].Field)
 		require.Contains(t, fields[0].Message, fmt.Sprintf("%q is reserved: nothing emits that event yet", e))
@@ -78,7 +84,7 @@ func TestChannelReservedEvents(t *testing.T) {
 	}
 	all := append(enumStrings(EventTypes), AllEvents)
 	c := channelRow{Channel: Channel{Name: "ops", Kind: KindWebhook, Events: all}, rawURL: "https://hooks.example.com/bcdr"}
-	require.NoError(t, c.validate())
+	require.NoError(t, c.validate(testSecrets))
 }
 
 func TestChannelApply(t *testing.T) {
@@ -123,7 +129,7 @@ func FuzzChannelURL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		c := channelRow{Channel: Channel{Name: "x", Kind: KindWebhook, Events: []string{"*"}}, rawURL: raw}
-		_ = c.validate()
+		_ = c.validate(testSecrets)
 		red := redactURL(raw)
 		if u, err := url.Parse(raw); err == nil && u.RawQuery != "" {
 			// The query may look like the path ("A?A"); what follows the

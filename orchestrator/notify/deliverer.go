@@ -19,6 +19,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/leasequeue"
 	"github.com/bcdr/bcdr/orchestrator/outbound"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // Options tune a Deliverer; zero fields take the defaults in brackets.
@@ -49,11 +50,17 @@ type Options struct {
 	Retention time.Duration
 	// Registry receives the delivery metrics; nil keeps them private.
 	Registry *prometheus.Registry
-	// Transport carries the requests [outbound.NewTransport, honouring the
-	// proxy environment].
+	// Transport carries the requests [outbound.NewTransport(OutboundPolicy),
+	// honouring the proxy environment].
 	Transport http.RoundTripper
+	// OutboundPolicy is the address policy of the default transport: the
+	// private hosts channels may reach [public addresses only].
+	OutboundPolicy outbound.Policy
 	// LookupEnv resolves secret_env references [os.LookupEnv].
 	LookupEnv func(string) (string, bool)
+	// Secrets is what channels' secret references may name [BCDR_SECRET_*
+	// variables, no files].
+	Secrets secretref.Policy
 }
 
 func (o Options) withDefaults() Options {
@@ -83,7 +90,7 @@ func (o Options) withDefaults() Options {
 		o.Registry = prometheus.NewRegistry()
 	}
 	if o.Transport == nil {
-		tr := outbound.NewTransport()
+		tr := outbound.NewTransport(o.OutboundPolicy)
 		tr.MaxIdleConnsPerHost = 8
 		o.Transport = tr
 	}

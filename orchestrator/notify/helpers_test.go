@@ -19,25 +19,8 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // received is one request a receiver got.
 type received struct {
@@ -85,16 +68,19 @@ type harness struct {
 	pool     *pgxpool.Pool
 	svc      *Service
 	registry *prometheus.Registry
-	clock    *fakeClock
+	clock    *orchestrator.ManualClock
 	env      map[string]string
+	// secrets exposes HOOK_SECRET and files in a directory of the test's.
+	secrets secretref.Policy
 }
 
 func setup(t *testing.T) *harness {
 	t.Helper()
 	pool := pgtest.New(t)
-	return &harness{t: t, pool: pool, svc: NewService(pool, orchestrator.Runtime{}), registry: prometheus.NewRegistry(),
+	secrets := secretref.Policy{ExtraEnv: []string{"HOOK_SECRET"}, Dir: t.TempDir()}
+	return &harness{t: t, pool: pool, svc: NewService(pool, orchestrator.Runtime{}, secrets), registry: prometheus.NewRegistry(), secrets: secrets,
 		// Ahead of the database clock, so rows published now are due.
-		clock: &fakeClock{t: time.Now().Add(time.Minute).UTC().Truncate(time.Millisecond)},
+		clock: orchestrator.NewManualClock(time.Now().Add(time.Minute).UTC().Truncate(time.Millisecond)),
 		env:   map[string]string{}}
 }
 
@@ -134,6 +120,12 @@ func (h *harness) delivererOn(clock orchestrator.Clock, replica string, opts Opt
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = func(name string) (string, bool) { v, ok := h.env[name]; return v, ok }
 	}
+	if opts.Secrets.Dir == "" {
+		opts.Secrets = h.secrets
+	}
+	// The receivers are httptest servers on loopback, which the default
+	// address policy refuses.
+	opts.OutboundPolicy = loopbackAllowed(h.t)
 	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelError}))
 	return NewDeliverer(h.pool, orchestrator.Runtime{Logger: logger, Clock: clock}, opts)
 }

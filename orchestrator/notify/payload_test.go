@@ -117,7 +117,7 @@ func TestSignedDeliveries(t *testing.T) {
 	h := setup(t)
 	byEnv, envOK := verifier(t, "env-secret")
 	byFile, fileOK := verifier(t, "file secret")
-	path := filepath.Join(t.TempDir(), "hook.key")
+	path := filepath.Join(h.secrets.Dir, "hook.key")
 	require.NoError(t, os.WriteFile(path, []byte("file secret\n"), 0o600))
 	envRef, fileRef := "HOOK_SECRET", path
 	ec := h.channel("env", KindWebhook, byEnv.URL, []string{"*"}, func(in *ChannelInput) { in.SecretEnv = &envRef })

@@ -20,7 +20,6 @@ import (
 // Bounds on what an attempt reads and keeps.
 const (
 	maxErrorBytes    = 2000
-	responseExcerpt  = 300
 	maxResponseDrain = 64 << 10
 )
 
@@ -76,14 +75,16 @@ func (d *Deliverer) send(ctx context.Context, it claimed) outcome {
 		return outcome{err: fmt.Errorf("POST %s: %s", redactURL(it.url), describeHTTPError(err, d.opts.RequestTimeout))}
 	}
 	defer resp.Body.Close()
-	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, responseExcerpt))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrain)) // lets the connection be reused
+	// The body is drained so that the connection can be reused, never kept:
+	// last_error is read by whoever may read deliveries, and the receiver's
+	// body is another service's (an internal one's, or bcdr's own).
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrain))
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return outcome{code: resp.StatusCode}
 	}
 	msg := fmt.Sprintf("POST %s answered HTTP %d", redactURL(it.url), resp.StatusCode)
-	if text := strings.TrimSpace(strings.ToValidUTF8(string(excerpt), "")); text != "" {
-		msg += ": " + text
+	if reason := http.StatusText(resp.StatusCode); reason != "" {
+		msg += " " + reason
 	}
 	return outcome{code: resp.StatusCode, err: errors.New(msg), retryAfter: retryAfter(resp)}
 }
@@ -118,7 +119,7 @@ func retryAfter(resp *http.Response) time.Duration {
 // the attempt: an unsigned request would be rejected by a receiver that
 // checks signatures, or worse, accepted by one that does not.
 func (d *Deliverer) secret(it claimed) ([]byte, error) {
-	b, err := secretref.Ref{Env: it.secretEnv, File: it.secretFile}.Resolve(d.opts.LookupEnv)
+	b, err := d.opts.Secrets.Resolve(secretref.Ref{Env: it.secretEnv, File: it.secretFile}, d.opts.LookupEnv)
 	switch {
 	case errors.Is(err, secretref.ErrNotSet):
 		return nil, fmt.Errorf("signing secret: %w on replica %s", err, d.opts.Replica)

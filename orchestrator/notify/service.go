@@ -12,19 +12,22 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // Service manages notification channels and reads their deliveries. Every
 // mutation is audited in its own transaction.
 type Service struct {
-	pool *pgxpool.Pool
-	rt   orchestrator.Runtime
+	pool    *pgxpool.Pool
+	rt      orchestrator.Runtime
+	secrets secretref.Policy
 }
 
 // NewService returns a channel service over pool; the runtime's clock
-// stamps test events.
-func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime) *Service {
-	return &Service{pool: pool, rt: rt}
+// stamps test events, and channels' secret references must name what
+// secrets exposes.
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, secrets secretref.Policy) *Service {
+	return &Service{pool: pool, rt: rt, secrets: secrets}
 }
 
 const channelColumns = `id, name, kind, url, events, secret_env, secret_file, enabled, created_at, updated_at, created_by`
@@ -42,7 +45,7 @@ func scanChannel(row pgx.CollectableRow) (channelRow, error) {
 func (s *Service) Create(ctx context.Context, in ChannelInput) (Channel, error) {
 	c := channelRow{Channel: Channel{Enabled: true}}
 	c.apply(in)
-	if err := c.validate(); err != nil {
+	if err := c.validate(s.secrets); err != nil {
 		return Channel{}, err
 	}
 	var created channelRow
@@ -159,7 +162,7 @@ func (s *Service) Update(ctx context.Context, id int64, in ChannelInput) (Channe
 			return err
 		}
 		c.apply(in)
-		if err := c.validate(); err != nil {
+		if err := c.validate(s.secrets); err != nil {
 			return err
 		}
 		const update = `UPDATE notification_channels SET name = $2, kind = $3, url = $4, events = $5, secret_env = $6,

@@ -141,7 +141,7 @@ func TestConnectionErrorIsReturned(t *testing.T) {
 	srv.Close()
 	var attempts atomic.Int32
 	c := outbound.NewClient(outbound.Options{Retries: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond,
-		OnAttempt: func(int) { attempts.Add(1) }})
+		Policy: allow(t, "127.0.0.1"), OnAttempt: func(int) { attempts.Add(1) }})
 	resp, err := get(t, c, url)
 	require.Nil(t, resp)
 	require.ErrorContains(t, err, "connection refused")
@@ -149,18 +149,20 @@ func TestConnectionErrorIsReturned(t *testing.T) {
 }
 
 // Without a transport the client builds its own, which dials through the
-// address policy's hook; until the policy lands, loopback is reachable.
+// address policy given in Options: loopback only when allowed.
 func TestDefaultTransport(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(srv.Close)
-	resp, err := get(t, outbound.NewClient(outbound.Options{}), srv.URL)
+	_, err := get(t, outbound.NewClient(outbound.Options{}), srv.URL)
+	require.ErrorContains(t, err, "(loopback); allow it with BCDR_OUTBOUND_ALLOW")
+	resp, err := get(t, outbound.NewClient(outbound.Options{Policy: allow(t, "127.0.0.1")}), srv.URL)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 
-	tr := outbound.NewTransport()
+	tr := outbound.NewTransport(outbound.Policy{})
 	require.NotNil(t, tr.DialContext)
 	require.NotNil(t, tr.Proxy, "proxies from the environment are honoured")
 	require.Equal(t, 10*time.Second, tr.TLSHandshakeTimeout)

@@ -7,13 +7,19 @@
 // resolves a reference to its value, so that every capability accepts and
 // refuses the same references.
 //
+// A reference resolves only to what the operator exposed (a Policy, given
+// by the composition root): variables named BCDR_SECRET_… or listed in
+// BCDR_SECRET_ENV, and files under the secrets directory, symbolic links
+// followed. Anything else would let whoever configures a channel or a
+// target send bcdr's environment (its database credentials among it) or a
+// host file to an address of their choosing.
+//
 // A variable name is upper-case letters, digits and _, at most
-// MaxNameBytes, and never one of bcdr's own settings (BCDR_*, *DATABASE_URL)
-// or a variable bcdr sets for the tools it runs (PATH, HOME, LANG, TZ): a
-// reference to one would let whoever configures a channel or a target send
-// bcdr's database credentials to an address of their choosing. A file path
-// is absolute, clean, a single file (no glob), printable and at most
-// MaxPathBytes.
+// MaxNameBytes, and never one of bcdr's own settings (BCDR_* but
+// BCDR_SECRET_*, *DATABASE_URL)
+// or a variable bcdr sets for the tools it runs (PATH, HOME, LANG, TZ),
+// even when listed. A file path is absolute, clean, a single file (no
+// glob), printable and at most MaxPathBytes.
 package secretref
 
 import (
@@ -48,12 +54,30 @@ func CheckEnvName(name string) error {
 	case !envNamePattern.MatchString(name):
 		return fmt.Errorf("must be the name of an environment variable (A-Z, 0-9, _; at most %d), "+
 			"not a value and not the secret itself", MaxNameBytes)
-	case strings.HasPrefix(name, "BCDR_") || strings.HasSuffix(name, "DATABASE_URL"):
+	case reserved(name) == ownConfiguration:
 		return errors.New("must not name bcdr's own configuration")
-	case name == "PATH" || name == "HOME" || name == "LANG" || name == "TZ":
-		return errors.New("is set by bcdr itself for every tool it runs (PATH, HOME, LANG, TZ)")
+	case reserved(name) != "":
+		return errors.New(reserved(name))
 	}
 	return nil
+}
+
+// ownConfiguration is why a bcdr setting is never a secret.
+const ownConfiguration = "names bcdr's own configuration"
+
+// reserved says why name is never a secret, "" when it may be one.
+func reserved(name string) string {
+	switch {
+	case name == "BCDR_SECRET_ENV":
+		return ownConfiguration
+	case strings.HasPrefix(name, DefaultEnvPrefix):
+		return ""
+	case strings.HasPrefix(name, "BCDR_") || strings.HasSuffix(name, "DATABASE_URL"):
+		return ownConfiguration
+	case name == "PATH" || name == "HOME" || name == "LANG" || name == "TZ":
+		return "is set by bcdr itself for every tool it runs (PATH, HOME, LANG, TZ)"
+	}
+	return ""
 }
 
 // CheckFile returns why path is not an acceptable reference to a file
@@ -79,14 +103,6 @@ func CheckFile(path string) error {
 // invalid UTF-8 decodes to.
 func notPrintable(r rune) bool { return r < 0x20 || r == 0x7f || r == 0xfffd }
 
-// ValidateEnv records on v, under field, why name is not an acceptable
-// environment variable reference.
-func ValidateEnv(v *orchestrator.Validation, field, name string) {
-	if err := CheckEnvName(name); err != nil {
-		v.Add(field, "%s", err)
-	}
-}
-
 // Ref references one secret: the name of an environment variable or the
 // absolute path of a file holding it; at most one of them is set.
 type Ref struct {
@@ -94,17 +110,21 @@ type Ref struct {
 	File string
 }
 
-// Validate records on v what is wrong with r. envField and fileField are
-// the fields that hold Env and File ("config.password_env"). With
-// required, a reference must be given.
-func (r Ref) Validate(v *orchestrator.Validation, envField, fileField string, required bool) {
+// validate records on v what is wrong with r, checking a variable with
+// checkEnv and a file with checkFile. envField and fileField are the
+// fields that hold Env and File ("config.password_env"). With required, a
+// reference must be given.
+func (r Ref) validate(v *orchestrator.Validation, envField, fileField string, required bool,
+	checkEnv, checkFile func(string) error) {
 	switch {
 	case r.Env != "" && r.File != "":
 		v.Add(envField, "give %s or %s, not both", last(envField), last(fileField))
 	case r.Env != "":
-		ValidateEnv(v, envField, r.Env)
+		if err := checkEnv(r.Env); err != nil {
+			v.Add(envField, "%s", err)
+		}
 	case r.File != "":
-		if err := CheckFile(r.File); err != nil {
+		if err := checkFile(r.File); err != nil {
 			v.Add(fileField, "%s", err)
 		}
 	case required:
@@ -151,12 +171,18 @@ func Open(path string) (*os.File, error) {
 }
 
 // ReadFile returns the secret in the file at path: a regular file of at
-// most MaxFileBytes, trailing line breaks dropped, not empty.
+// most MaxFileBytes, trailing line breaks dropped, not empty. It reads any
+// path; references are read through Policy.ReadFile.
 func ReadFile(path string) ([]byte, error) {
 	f, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
+	return readSecret(f, path)
+}
+
+// readSecret reads and closes f, the secret file at path.
+func readSecret(f *os.File, path string) ([]byte, error) {
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	switch {
@@ -170,23 +196,6 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is empty", path)
 	}
 	return b, nil
-}
-
-// Resolve returns the secret r references: the variable's value through
-// lookup, or the file's content as ReadFile reads it. A zero Ref resolves
-// to nil.
-func (r Ref) Resolve(lookup Lookup) ([]byte, error) {
-	switch {
-	case r.Env != "":
-		v, err := Env(lookup, r.Env)
-		if err != nil {
-			return nil, err
-		}
-		return []byte(v), nil
-	case r.File != "":
-		return ReadFile(r.File)
-	}
-	return nil, nil
 }
 
 // unwrapPathError keeps the cause of an *os.PathError ("permission

@@ -17,7 +17,7 @@ func TestCheckEnvName(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{
 		"SLACK_SIGNING_SECRET", "RESTIC_PASSWORD_DB1", "AWS_SECRET_ACCESS_KEY", "A", "_", "_X9", "X" + strings.Repeat("9", 63),
-		"DATABASE_URL_BACKUP", "MY_BCDR_TOKEN", "PATHS", "HOMEDIR", "TZDATA", "LANGUAGE",
+		"DATABASE_URL_BACKUP", "MY_BCDR_TOKEN", "BCDR_SECRET_X", "BCDR_SECRET_DATABASE_URL", "PATHS", "HOMEDIR", "TZDATA", "LANGUAGE",
 	} {
 		require.NoError(t, secretref.CheckEnvName(name), name)
 	}
@@ -42,6 +42,8 @@ func TestCheckEnvName(t *testing.T) {
 		"BCDR_DATABASE_URL":              "bcdr's own configuration",
 		"BCDR_TOKEN":                     "bcdr's own configuration",
 		"BCDR_":                          "bcdr's own configuration",
+		"BCDR_SECRET_ENV":                "bcdr's own configuration",
+		"BCDR_LISTEN":                    "bcdr's own configuration",
 		"DATABASE_URL":                   "bcdr's own configuration",
 		"TEST_DATABASE_URL":              "bcdr's own configuration",
 		"PATH":                           "set by bcdr itself",
@@ -109,12 +111,15 @@ func TestRefValidate(t *testing.T) {
 		field    string
 		message  string
 	}{
-		"variable":             {ref: secretref.Ref{Env: "PW"}},
-		"file":                 {ref: secretref.Ref{File: "/run/pw"}},
+		"variable":             {ref: secretref.Ref{Env: "BCDR_SECRET_PW"}},
+		"listed variable":      {ref: secretref.Ref{Env: "RESTIC_PASSWORD"}},
+		"file":                 {ref: secretref.Ref{File: "/run/secrets/pw"}},
 		"neither, optional":    {},
 		"neither, required":    {required: true, field: "config.password_env", message: "is required (or password_file): the secret is referenced, never stored"},
-		"both":                 {ref: secretref.Ref{Env: "PW", File: "/run/pw"}, field: "config.password_env", message: "give password_env or password_file, not both"},
-		"bad variable":         {ref: secretref.Ref{Env: "DATABASE_URL"}, field: "config.password_env", message: "must not name bcdr's own configuration"},
+		"both":                 {ref: secretref.Ref{Env: "BCDR_SECRET_PW", File: "/run/secrets/pw"}, field: "config.password_env", message: "give password_env or password_file, not both"},
+		"bad variable":         {ref: secretref.Ref{Env: "DATABASE_URL"}, field: "config.password_env", message: `"DATABASE_URL" is not a secret bcdr may read: it names bcdr's own configuration`},
+		"unexposed variable":   {ref: secretref.Ref{Env: "PW"}, field: "config.password_env", message: `"PW" is not a secret bcdr may read: name variables BCDR_SECRET_… or list them in BCDR_SECRET_ENV`},
+		"file elsewhere":       {ref: secretref.Ref{File: "/etc/shadow"}, field: "config.password_file", message: "must be a file under the secrets directory /run/secrets (BCDR_SECRETS_DIR)"},
 		"bad file":             {ref: secretref.Ref{File: "pw.txt"}, field: "config.password_file", message: "must be an absolute path"},
 		"bad file, required":   {ref: secretref.Ref{File: "/x/../pw"}, required: true, field: "config.password_file", message: "clean path"},
 		"secret as a variable": {ref: secretref.Ref{Env: "s3cr3t"}, required: true, field: "config.password_env", message: "not the secret itself"},
@@ -123,7 +128,8 @@ func TestRefValidate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var v orchestrator.Validation
-			tc.ref.Validate(&v, "config.password_env", "config.password_file", tc.required)
+			policy := secretref.Policy{ExtraEnv: []string{"RESTIC_PASSWORD"}, Dir: "/run/secrets"}
+			policy.Validate(tc.ref, &v, "config.password_env", "config.password_file", tc.required)
 			err := v.Err()
 			if tc.field == "" {
 				require.NoError(t, err)
@@ -141,9 +147,10 @@ func TestRefValidate(t *testing.T) {
 func TestValidateEnv(t *testing.T) {
 	t.Parallel()
 	var v orchestrator.Validation
-	secretref.ValidateEnv(&v, "config.pass_env[0]", "AWS_ACCESS_KEY_ID")
+	policy := secretref.Policy{ExtraEnv: []string{"AWS_ACCESS_KEY_ID"}}
+	policy.ValidateEnv(&v, "config.pass_env[0]", "AWS_ACCESS_KEY_ID")
 	require.NoError(t, v.Err())
-	secretref.ValidateEnv(&v, "config.pass_env[1]", "BCDR_TOKEN")
+	policy.ValidateEnv(&v, "config.pass_env[1]", "BCDR_TOKEN")
 	fields := orchestrator.ErrorFields(v.Err())
 	require.Len(t, fields, 1)
 	require.Equal(t, "config.pass_env[1]", fields[0].Field)
@@ -163,12 +170,13 @@ func TestEnv(t *testing.T) {
 		require.EqualError(t, err, "environment variable "+name+" is not set")
 	}
 
-	b, err := secretref.Ref{Env: "SET"}.Resolve(lookup)
+	policy := secretref.Policy{ExtraEnv: []string{"SET", "MISSING"}}
+	b, err := policy.Resolve(secretref.Ref{Env: "SET"}, lookup)
 	require.NoError(t, err)
 	require.Equal(t, []byte("s3cret"), b)
-	_, err = secretref.Ref{Env: "MISSING"}.Resolve(lookup)
+	_, err = policy.Resolve(secretref.Ref{Env: "MISSING"}, lookup)
 	require.ErrorIs(t, err, secretref.ErrNotSet)
-	b, err = secretref.Ref{}.Resolve(lookup)
+	b, err = policy.Resolve(secretref.Ref{}, lookup)
 	require.NoError(t, err)
 	require.Nil(t, b, "no reference, no secret")
 }
@@ -193,7 +201,7 @@ func TestReadFile(t *testing.T) {
 		require.NoError(t, err, "%q", content)
 		require.Equal(t, want, string(b))
 	}
-	b, err := secretref.Ref{File: write("ref", "via ref\n")}.Resolve(nil)
+	b, err := secretref.Policy{Dir: dir}.Resolve(secretref.Ref{File: write("ref", "via ref\n")}, nil)
 	require.NoError(t, err)
 	require.Equal(t, "via ref", string(b))
 
