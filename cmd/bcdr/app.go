@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator"
@@ -102,5 +103,36 @@ func (a *app) jobs() map[scheduler.Kind]scheduler.Handler {
 func (a *app) registerJobs(s *scheduler.Scheduler) {
 	for kind, handle := range a.jobs() {
 		s.Register(kind, handle)
+	}
+}
+
+// pruneEvery is how often a replica prunes evidence past the retention age.
+const pruneEvery = time.Hour
+
+// runRetention prunes, now and then, the schedule runs and backup checks
+// older than the retention age, each through its owning service (the
+// notification deliverer prunes its outbox itself). A failed round is
+// logged and tried again at the next.
+func (a *app) runRetention(ctx context.Context) error {
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		runs, err := a.services.Schedules.PruneRuns(ctx, a.cfg.Retention)
+		if err == nil {
+			var checks int64
+			checks, err = a.services.Backups.PruneChecks(ctx, a.cfg.Retention)
+			if runs+checks > 0 {
+				a.rt.Log().Info("pruned evidence past retention", "retention", a.cfg.Retention, "runs", runs, "checks", checks)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			a.rt.Log().Warn("retention round failed; trying again later", "error", err)
+		}
+		t.Reset(pruneEvery)
 	}
 }

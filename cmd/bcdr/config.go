@@ -48,6 +48,9 @@ type config struct {
 	// notifications may reach although they are loopback, private or
 	// link-local.
 	OutboundAllow string `env:"BCDR_OUTBOUND_ALLOW"`
+	// Retention is how long finished schedule runs, backup checks and
+	// delivered notifications are kept: 400 days keeps a year of evidence.
+	Retention time.Duration `env:"BCDR_RETENTION" envDefault:"9600h"`
 }
 
 // parseConfig reads env into a config and registers the flags that
@@ -96,6 +99,9 @@ func (c *config) check() error {
 	}
 	if c.TLSKey != "" && c.TLSCert == "" {
 		problems = append(problems, "BCDR_TLS_CERT is required when BCDR_TLS_KEY is set")
+	}
+	if c.Retention < 24*time.Hour {
+		problems = append(problems, "BCDR_RETENTION must be at least 24h")
 	}
 	if _, err := outbound.ParsePolicy(c.OutboundAllow); err != nil {
 		problems = append(problems, err.Error())

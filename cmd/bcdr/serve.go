@@ -69,8 +69,9 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 		func(ctx context.Context) error { return runScheduler(ctx, cfg, a, registry, logger) },
 		func(ctx context.Context) error {
 			return notify.NewDeliverer(db.Pool, a.rt, notify.Options{Replica: cfg.Replica, Registry: registry, Secrets: cfg.secrets(),
-				OutboundPolicy: cfg.outbound()}).Run(ctx)
+				OutboundPolicy: cfg.outbound(), Retention: cfg.Retention}).Run(ctx)
 		},
+		a.runRetention,
 	}
 	if *withDemo {
 		parts = append(parts, func(ctx context.Context) error { return runDemoBackupJob(ctx, db) })
