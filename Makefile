@@ -5,7 +5,7 @@
 GO        ?= go
 BIN       := bin/bcdr
 PKGS      := ./...
-FUZZTIME  ?= 30s
+FUZZTIME  ?= 2m
 SMOKEFUZZ ?= 3s
 TOOLS     := postgres restic borg pgbackrest
 STATICCHECK_VERSION := v0.8.2
@@ -32,7 +32,7 @@ test: deps
 bench: deps
 	$(GO) run ./scripts/testpg -- $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
-## fuzz: every fuzz target for FUZZTIME each
+## fuzz: every fuzz target for FUZZTIME each (2 minutes by default), starting from its committed seed corpus
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 

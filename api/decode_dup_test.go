@@ -101,7 +101,7 @@ func TestCheckJSONShape(t *testing.T) {
 	}{
 		"the same key in different objects": {`{"a":{"a":1,"b":2},"b":[{"a":1},{"a":2}]}`, "", ""},
 		"keys differing in case":            {`{"a":1,"A":2}`, "", ""},
-		"32 levels":                         {nested(32, `{}`)[1:][:0] + nested(31, `{}`), "", ""},
+		"32 levels":                         {nested(31, `{}`), "", ""},
 		"a number too large for float64":    {`{"n":1e400,"m":-123456789012345678901234567890}`, "", ""},
 		"a scalar":                          {`"x"`, "", ""},
 		"trailing whitespace":               {"{}\r\n\t ", "", ""},
