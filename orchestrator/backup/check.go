@@ -21,22 +21,46 @@ func (s *Service) CheckNow(ctx context.Context, id int64) (Check, error) {
 	return s.checkAndRecord(ctx, id, TriggerManual)
 }
 
-// checkAndRecord loads the target, runs its check and records the result.
+// checkAndRecord loads the target, runs its check and records the result
+// in a transaction of its own.
 func (s *Service) checkAndRecord(ctx context.Context, id int64, trigger string) (Check, error) {
-	t, err := s.Get(ctx, id)
+	c, err := s.check(ctx, id)
 	if err != nil {
 		return Check{}, err
+	}
+	// The check's own deadline may have passed; recording must not fail
+	// for it.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return s.record(rctx, c, trigger)
+}
+
+// checked is a check that ran, with what recording it needs.
+type checked struct {
+	target   Target
+	required *orchestrator.Duration // the CI's required RPO; nil when none
+	result   Result
+	started  time.Time
+	took     time.Duration
+}
+
+// check loads target id and its CI's required RPO, then runs its check. It
+// writes nothing: the caller records the result.
+func (s *Service) check(ctx context.Context, id int64) (checked, error) {
+	t, err := s.Get(ctx, id)
+	if err != nil {
+		return checked{}, err
+	}
+	required, err := s.required(ctx, t.CI)
+	if err != nil {
+		return checked{}, err
 	}
 	started := s.rt.Now()
 	mono := time.Now()
 	r := s.run(ctx, t)
 	took := time.Since(mono)
 	s.logger.LogAttrs(ctx, logLevel(r.Status), "backup check", slogAttrs(t, r, took)...)
-	// The check's own deadline may have passed; recording must not fail
-	// for it.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	return s.record(rctx, t, trigger, r, started, took)
+	return checked{target: t, required: required, result: r, started: started, took: took}, nil
 }
 
 // run checks t under its timeout in a scratch directory of its own,

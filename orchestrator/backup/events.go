@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
@@ -56,10 +54,11 @@ func (s *Service) required(ctx context.Context, ciKey string) (*orchestrator.Dur
 	return rpo, nil
 }
 
-// judgeRPO re-evaluates the CI's RPO after a check and announces when it
-// becomes breached or stops being breached. The state last announced is
-// kept on the target, so each change is announced once.
-func (s *Service) judgeRPO(ctx context.Context, tx pgx.Tx, t Target, c Check, required *orchestrator.Duration) error {
+// judgeRPO re-evaluates the CI's RPO after a check, in tx (the transaction
+// recording the check), and announces when it becomes breached or stops
+// being breached. The state last announced is kept on the target, so each
+// change is announced once.
+func (s *Service) judgeRPO(ctx context.Context, tx postgres.Querier, t Target, c Check, required *orchestrator.Duration) error {
 	if required == nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
 
@@ -20,24 +21,37 @@ func RegisterHandlers(s *scheduler.Scheduler, svc *Service) {
 	s.Register(scheduler.KindBackupCheck, svc.HandleRun)
 }
 
-// HandleRun is the scheduler handler for kind backup_check.
+// HandleRun is the scheduler handler for kind backup_check. The check is
+// recorded, with its events, in the transaction that finishes the run: once
+// per run, and not at all by a replica whose lease was taken over. A
+// database failure while loading the target is returned as it is, so the
+// scheduler queues the run again.
 func (s *Service) HandleRun(ctx context.Context, run scheduler.Run) (string, error) {
 	id, err := strconv.ParseInt(run.Target, 10, 64)
 	if err != nil || id < 1 {
 		return "", fmt.Errorf("schedule %d: target %q is not a backup target id", run.ScheduleID, run.Target)
 	}
-	c, err := s.checkAndRecord(ctx, id, TriggerSchedule)
+	c, err := s.check(ctx, id)
 	if err != nil {
 		if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
 			return "", fmt.Errorf("backup target %d no longer exists; delete schedule %d", id, run.ScheduleID)
 		}
 		return "", err
 	}
-	summary := fmt.Sprintf("check %d of backup target %d: %s: %s", c.ID, id, c.Status, c.Message)
-	if c.Status == StatusFailed || c.Status == StatusError {
-		return c.Output, fmt.Errorf("%s", summary)
+	runID := run.ID
+	err = scheduler.RecordOnFinish(ctx, func(ctx context.Context, q postgres.Querier) error {
+		_, _, err := s.recordTx(ctx, q, c, TriggerSchedule, &runID)
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
-	return summary + "\n" + c.Output, nil
+	r := c.result
+	summary := fmt.Sprintf("check of backup target %d: %s: %s", id, r.Status, r.Message)
+	if failing(r.Status) {
+		return r.Output, fmt.Errorf("%s", summary)
+	}
+	return summary + "\n" + r.Output, nil
 }
 
 func logLevel(st CheckStatus) slog.Level {

@@ -275,46 +275,60 @@ func ciID(ctx context.Context, q postgres.Querier, key string) (int64, error) {
 	return ci.ID, nil
 }
 
-// record stores a check result; a manual check is also audited, as the
-// user's action.
-func (s *Service) record(ctx context.Context, t Target, trigger string, r Result, started time.Time, took time.Duration) (Check, error) {
-	var c Check
-	required, err := s.required(ctx, t.CI)
-	if err != nil {
-		return Check{}, err
-	}
-	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var previous CheckStatus
-		err := tx.QueryRow(ctx, `SELECT status FROM backup_checks WHERE target_id = $1 ORDER BY id DESC LIMIT 1`, t.ID).Scan(&previous)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("read previous check of backup target %d: %w", t.ID, err)
-		}
-		const insert = `INSERT INTO backup_checks (target_id, trigger, status, latest_backup_at, verified, size_bytes, attempts,
-				started_at, duration_ms, message, output)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ` + checkColumns
-		rows, err := tx.Query(ctx, insert, t.ID, trigger, r.Status, r.LatestBackupAt, r.Verified, r.SizeBytes, r.Attempts,
-			started, took.Milliseconds(), r.Message, r.Output)
-		if err != nil {
-			return fmt.Errorf("record check of backup target %d: %w", t.ID, err)
-		}
-		c, err = pgx.CollectExactlyOneRow(rows, scanCheck)
-		if err != nil {
-			if orchestrator.ErrorCode(postgres.Translate(err)) == orchestrator.EINVALID {
-				return orchestrator.Errorf(orchestrator.ENOTFOUND, "backup target %d was deleted during its check", t.ID)
-			}
-			return fmt.Errorf("record check of backup target %d: %w", t.ID, err)
-		}
-		if err := publishTransition(ctx, tx, t, c, previous); err != nil {
-			return err
-		}
-		if err := s.judgeRPO(ctx, tx, t, c, required); err != nil {
+// record stores a check result in a transaction of its own; a manual check
+// is also audited, as the user's action.
+func (s *Service) record(ctx context.Context, c checked, trigger string) (Check, error) {
+	var rec Check
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if rec, _, err = s.recordTx(ctx, tx, c, trigger, nil); err != nil {
 			return err
 		}
 		if trigger != TriggerManual {
 			return nil
 		}
-		return audit.Record(ctx, tx, audit.Change{Action: "check", Resource: "backup-targets", ResourceID: strconv.FormatInt(t.ID, 10),
-			Summary: fmt.Sprintf("backup check of %q: %s", t.Name, c.Status)})
+		return audit.Record(ctx, tx, audit.Change{Action: "check", Resource: "backup-targets", ResourceID: strconv.FormatInt(c.target.ID, 10),
+			Summary: fmt.Sprintf("backup check of %q: %s", c.target.Name, rec.Status)})
 	})
-	return c, err
+	return rec, err
+}
+
+// recordTx stores a check result on tx with the events it causes. runID is
+// the scheduled run the check was made for (nil for a check on request): a
+// run's check is stored once, and a second one is dropped, with recorded
+// false.
+func (s *Service) recordTx(ctx context.Context, tx postgres.Querier, c checked, trigger string, runID *int64) (rec Check, recorded bool, err error) {
+	t, r := c.target, c.result
+	var previous CheckStatus
+	err = tx.QueryRow(ctx, `SELECT status FROM backup_checks WHERE target_id = $1 ORDER BY id DESC LIMIT 1`, t.ID).Scan(&previous)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Check{}, false, fmt.Errorf("read previous check of backup target %d: %w", t.ID, err)
+	}
+	const insert = `INSERT INTO backup_checks (target_id, trigger, status, latest_backup_at, verified, size_bytes, attempts,
+			started_at, duration_ms, message, output, run_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (run_id) DO NOTHING RETURNING ` + checkColumns
+	rows, err := tx.Query(ctx, insert, t.ID, trigger, r.Status, r.LatestBackupAt, r.Verified, r.SizeBytes, r.Attempts,
+		c.started, c.took.Milliseconds(), r.Message, r.Output, runID)
+	if err != nil {
+		return Check{}, false, fmt.Errorf("record check of backup target %d: %w", t.ID, err)
+	}
+	rec, err = pgx.CollectExactlyOneRow(rows, scanCheck)
+	if errors.Is(err, pgx.ErrNoRows) {
+		s.logger.Warn("backup check already recorded for its run; this one dropped", "target", t.ID, "run", *runID)
+		return Check{}, false, nil
+	}
+	if err != nil {
+		if orchestrator.ErrorCode(postgres.Translate(err)) == orchestrator.EINVALID {
+			return Check{}, false, orchestrator.Errorf(orchestrator.ENOTFOUND, "backup target %d was deleted during its check", t.ID)
+		}
+		return Check{}, false, fmt.Errorf("record check of backup target %d: %w", t.ID, err)
+	}
+	if err := publishTransition(ctx, tx, t, rec, previous); err != nil {
+		return Check{}, false, err
+	}
+	if err := s.judgeRPO(ctx, tx, t, rec, c.required); err != nil {
+		return Check{}, false, err
+	}
+	return rec, true, nil
 }

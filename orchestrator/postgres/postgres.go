@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -108,6 +111,44 @@ func Translate(err error) error {
 		return orchestrator.Errorf(orchestrator.EUNAVAILABLE, "database statement timed out")
 	}
 	return err
+}
+
+// transientCodes are the SQLSTATEs of a database that is going away or
+// coming back, or of a transaction that lost a race and may simply run
+// again: admin shutdown, crash shutdown, cannot connect now, too many
+// connections, serialization failure, deadlock.
+var transientCodes = map[string]bool{
+	"57P01": true, "57P02": true, "57P03": true, "53300": true, "40001": true, "40P01": true,
+}
+
+// IsTransient reports whether err is a database failure that goes away by
+// itself (a restart, a failover, a lost connection, a transaction that lost
+// a race), so the work that met it should run again rather than fail. A
+// cancelled or expired context is not transient: it is the caller's
+// decision. Errors not from the database are not transient either.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	// A server error is definite, even when it came with a failed connect
+	// (a wrong password is not going away).
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return transientCodes[pgErr.Code] || strings.HasPrefix(pgErr.Code, "08") // connection exception
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || errors.Is(err, pgconn.ErrConnClosed) {
+		return true
+	}
+	// pgconn wraps what the network did to a connection in errors that say
+	// whether a retry is safe; only network failures under such a wrapper
+	// are the database's, others (an HTTP call's) are not.
+	var fromPgconn interface{ SafeToRetry() bool }
+	if !errors.As(err, &fromPgconn) {
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // NowArg is the argument of `coalesce($n::timestamptz, now())` for clock:

@@ -12,8 +12,8 @@ import (
 type Status string
 
 // Run statuses. pending → running → succeeded | failed; a running run whose
-// lease expires goes back to pending. missed and cancelled are final states
-// of firings that never ran.
+// lease expires, or whose handler meets the database failing, goes back to
+// pending. missed and cancelled are final states of firings that never ran.
 const (
 	StatusPending   Status = "pending"
 	StatusRunning   Status = "running"
