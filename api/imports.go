@@ -1,8 +1,11 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +28,9 @@ func (s *Server) importRoutes() []Route {
 }
 
 // runImport reads a whole file of one record type. A rejected file answers
-// 422 with the same report body as a successful one, listing the bad rows.
+// 422 with the same report body as a successful one, listing the bad rows;
+// a server with too many imports already running or waiting answers 429
+// with Retry-After, having read nothing.
 func (s *Server) runImport(c *gin.Context) {
 	q := newQuery(c.Request.URL.Query())
 	typ := q.str("type")
@@ -43,8 +48,18 @@ func (s *Server) runImport(c *gin.Context) {
 		format = formatFromContentType(c.ContentType())
 	}
 	opts := importer.Options{Format: format, Partial: partial != nil && *partial, Source: source}
-	rep, err := s.svc.Imports.Import(c.Request.Context(), s.pool, typ, c.Request.Body, opts)
+	// A cancelled import (the server shutting down, the client gone) stops
+	// at once; the read deadline also ends the server's own blocked read of
+	// a stalled upload, so the connection closes instead of lingering.
+	ctx := c.Request.Context()
+	unwatch := context.AfterFunc(ctx, func() { _ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now()) })
+	defer unwatch()
+	rep, err := s.svc.Imports.Import(ctx, s.pool, typ, c.Request.Body, opts)
+	var busy *importer.BusyError
 	switch {
+	case errors.As(err, &busy):
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(busy.RetryAfter.Seconds()))))
+		s.writeError(c, err)
 	case errors.Is(err, importer.ErrRejected):
 		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": errorDetail{Code: orchestrator.EINVALID,
 			Message: err.Error(), RequestID: requestID(c)}, "report": rep})

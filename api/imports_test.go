@@ -1,12 +1,23 @@
 package api
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/migrations"
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
+	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
 type importReport struct {
@@ -198,4 +209,174 @@ func TestImportRelationsAndJSONL(t *testing.T) {
 	resp = env.send("POST", "/api/v1/imports?type=cis", cm, "text/csv", []byte("name,class\nx,server\n"))
 	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
 	require.Contains(t, string(resp.Body), "missing key")
+}
+
+// setupImports is setup with a registry admitting imports within limits
+// and a pool opened with opts (a small pool, a short statement timeout).
+func setupImports(t *testing.T, limits importer.Limits, opts postgres.Options) *testEnv {
+	t.Helper()
+	pool, err := postgres.Open(t.Context(), pgtest.NewURL(t), opts)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	migrator, err := postgres.NewMigrator(pool, migrations.FS, nil)
+	require.NoError(t, err)
+	svc := testServices(pool)
+	svc.Imports = svc.Imports.WithLimits(limits)
+	env := &testEnv{t: t, pool: pool, tokens: map[orchestrator.Role]string{},
+		server: NewServer(Options{Pool: pool, Migrator: migrator, Services: svc, BaseURL: "http://bcdr.test"})}
+	for _, role := range []orchestrator.Role{cm, orchestrator.RoleAuditor} {
+		_, secret, err := auth.NewService(pool).Create(t.Context(), "test-"+string(role), role)
+		require.NoError(t, err)
+		env.tokens[role] = secret
+	}
+	return env
+}
+
+// upload is an import sent in the background, whose answer arrives on done.
+type upload struct {
+	done   chan *httptest.ResponseRecorder
+	cancel context.CancelFunc
+}
+
+// startImport posts a CSV body of typ without waiting for the answer; a
+// body fed through an io.Pipe makes a slow upload.
+func (e *testEnv) startImport(typ string, body io.Reader) *upload {
+	ctx, cancel := context.WithCancel(e.t.Context())
+	req := httptest.NewRequestWithContext(ctx, "POST", "/api/v1/imports?type="+typ, body)
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+e.tokens[cm])
+	u := &upload{done: make(chan *httptest.ResponseRecorder, 1), cancel: cancel}
+	go func() {
+		rec := httptest.NewRecorder()
+		e.server.ServeHTTP(rec, req)
+		u.done <- rec
+	}()
+	e.t.Cleanup(cancel)
+	return u
+}
+
+// wait returns the answer, failing the test if it is slow in coming.
+func (u *upload) wait(t *testing.T) *httptest.ResponseRecorder {
+	t.Helper()
+	select {
+	case rec := <-u.done:
+		return rec
+	case <-time.After(20 * time.Second):
+		t.Fatal("the import did not answer")
+		return nil
+	}
+}
+
+// slowBody is an upload the test feeds line by line.
+func slowBody(t *testing.T) (io.Reader, func(s string)) {
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	return pr, func(s string) {
+		t.Helper()
+		if s == "" {
+			require.NoError(t, pw.Close())
+			return
+		}
+		_, err := io.WriteString(pw, s)
+		require.NoError(t, err)
+	}
+}
+
+func ciRows(from, to int) string {
+	var b strings.Builder
+	for i := from; i <= to; i++ {
+		fmt.Fprintf(&b, "ci%d,CI %d,server\n", i, i)
+	}
+	return b.String()
+}
+
+// A slow upload holds the only running slot and one connection; a second
+// import waits its turn holding none, a third is turned away with 429, and
+// ordinary reads on a two-connection pool still answer.
+func TestImportQueueHoldsNoConnection(t *testing.T) {
+	t.Parallel()
+	env := setupImports(t, importer.Limits{Running: 1, Waiting: 1, RetryAfter: 7 * time.Second},
+		postgres.Options{MaxConns: 2})
+	reg := env.server.svc.Imports
+
+	slow, feed := slowBody(t)
+	first := env.startImport("cis", slow)
+	feed("key,name,class\n" + ciRows(1, 100))
+	require.Eventually(t, func() bool { return env.pool.Stat().AcquiredConns() == 1 }, 10*time.Second, 5*time.Millisecond,
+		"the slow upload copies on its connection")
+
+	second := env.startImport("cis", strings.NewReader("key,name,class\n"+ciRows(101, 110)))
+	require.Eventually(t, func() bool { r, w := reg.Load(); return r == 1 && w == 1 }, 10*time.Second, 5*time.Millisecond)
+	require.EqualValues(t, 1, env.pool.Stat().AcquiredConns(), "the waiting import holds no connection")
+
+	third := env.send("POST", "/api/v1/imports?type=relations", cm, "text/csv", []byte("parent,child,type\n"))
+	require.Equal(t, http.StatusTooManyRequests, third.Status, "%s", third.Body)
+	require.Equal(t, "rate_limited", third.ErrorCode(t))
+	require.Equal(t, "7", third.Header.Get("Retry-After"))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, "GET", "/api/v1/cis", nil)
+	req.Header.Set("Authorization", "Bearer "+env.tokens[orchestrator.RoleAuditor])
+	rec := httptest.NewRecorder()
+	env.server.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, "%s", rec.Body)
+
+	feed(ciRows(200, 300))
+	feed("")
+	require.Equal(t, http.StatusOK, first.wait(t).Code)
+	require.Equal(t, http.StatusOK, second.wait(t).Code)
+	require.Equal(t, 211, itsmCount(t, env, "cis"))
+	r, w := reg.Load()
+	require.Zero(t, r+w)
+}
+
+// An import cancelled in the middle of a stalled upload, or while it waits
+// its turn, answers at once, writes nothing and gives its connection back.
+func TestImportCancelledWritesNothing(t *testing.T) {
+	t.Parallel()
+	env := setupImports(t, importer.Limits{Running: 1}, postgres.Options{MaxConns: 4})
+
+	slow, feed := slowBody(t)
+	running := env.startImport("cis", slow)
+	feed("key,name,class\n" + ciRows(1, 500))
+	require.Eventually(t, func() bool { return env.pool.Stat().AcquiredConns() == 1 }, 10*time.Second, 5*time.Millisecond)
+	waiting := env.startImport("relations", strings.NewReader("parent,child,type\n"))
+	require.Eventually(t, func() bool { _, w := env.server.svc.Imports.Load(); return w == 1 }, 10*time.Second, 5*time.Millisecond)
+
+	waiting.cancel()
+	require.NotEqual(t, http.StatusOK, waiting.wait(t).Code)
+	running.cancel() // the upload stalls: nothing more is fed
+	require.NotEqual(t, http.StatusOK, running.wait(t).Code)
+
+	require.Eventually(t, func() bool { return env.pool.Stat().AcquiredConns() == 0 }, 10*time.Second, 5*time.Millisecond)
+	require.Zero(t, itsmCount(t, env, "cis"), "nothing written")
+	r, w := env.server.svc.Imports.Load()
+	require.Zero(t, r+w)
+}
+
+// The pool's statement timeout, meant for ordinary requests, does not cut
+// an upload that takes longer.
+func TestImportOutlastsStatementTimeout(t *testing.T) {
+	t.Parallel()
+	env := setupImports(t, importer.Limits{}, postgres.Options{MaxConns: 4, StatementTimeout: 200 * time.Millisecond})
+	_, err := env.pool.Exec(t.Context(), `SELECT pg_sleep(0.5)`)
+	require.ErrorContains(t, err, "statement timeout", "the pool's timeout is in force")
+
+	slow, feed := slowBody(t)
+	imp := env.startImport("cis", slow)
+	feed("key,name,class\n" + ciRows(1, 100))
+	// The server's own clock says when the COPY has run past the timeout.
+	require.Eventually(t, func() bool {
+		var n int
+		err := env.pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND query ILIKE 'copy%import_stage%'
+				AND clock_timestamp() - query_start > interval '400 milliseconds'`).Scan(&n)
+		return err == nil && n == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	feed(ciRows(101, 200))
+	feed("")
+	rec := imp.wait(t)
+	require.Equal(t, http.StatusOK, rec.Code, "%s", rec.Body)
+	require.Equal(t, 200, itsmCount(t, env, "cis"))
 }

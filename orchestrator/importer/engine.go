@@ -8,7 +8,9 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -72,16 +74,18 @@ func (r *Report) add(p Problem, max int) {
 	}
 }
 
-// Registry holds the importable record types by name.
+// Registry holds the importable record types by name. A registry made by
+// NewRegistry or WithLimits also queues the imports it runs (see Limits);
+// copies of it share the queue.
 type Registry map[string]Kind
 
-// NewRegistry indexes kinds by their type name.
+// NewRegistry indexes kinds by their type name, with the default Limits.
 func NewRegistry(kinds ...Kind) Registry {
 	r := Registry{}
 	for _, k := range kinds {
 		r[k.TypeName()] = k
 	}
-	return r
+	return r.WithLimits(Limits{})
 }
 
 // Types lists the registered type names, sorted.
@@ -108,6 +112,12 @@ func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
 // Import reads a whole file of one record type in one transaction. With
 // bad rows and no Partial option nothing is written, and the returned error
 // is EINVALID; the report lists the rows either way.
+//
+// The import first waits its turn in the registry's queue, holding no
+// connection; a full queue refuses it with a BusyError. Its statements are
+// bounded by ctx's deadline, not the pool's statement timeout. When ctx
+// ends, even in the middle of a stalled upload, it stops at once and
+// writes nothing.
 func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, body io.Reader, opts Options) (Report, error) {
 	kind, ok := r[typ]
 	if !ok {
@@ -127,12 +137,24 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 	if opts.BulkRows <= 0 {
 		opts.BulkRows = DefaultBulkRows
 	}
+	if a, ok := kind.(*admitted); ok {
+		leave, err := a.enter(ctx)
+		if err != nil {
+			return Report{}, err
+		}
+		defer leave()
+	}
+	body, stop := interruptible(ctx, body)
+	defer stop()
 	src, err := newSource(body, opts.Format)
 	if err != nil {
 		return Report{}, err
 	}
 	rep := Report{Type: typ, Format: opts.Format, Problems: []Problem{}}
 	err = postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := importTimeout(ctx, tx); err != nil {
+			return err
+		}
 		if err := kind.run(ctx, tx, src, opts, &rep); err != nil {
 			return err
 		}
@@ -148,7 +170,28 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 		rep.Inserted, rep.Updated, rep.Unchanged = 0, 0, 0
 		return rep, &RejectedError{Rejected: rep.Rejected, Rows: rep.Rows}
 	}
+	if err != nil && ctx.Err() != nil {
+		// Whatever broke first (the upload, a statement, the connection),
+		// the import stopped because it was cancelled.
+		rep.Inserted, rep.Updated, rep.Unchanged, rep.Written = 0, 0, 0, false
+		return rep, fmt.Errorf("import %s: %w", typ, context.Cause(ctx))
+	}
 	return rep, err
+}
+
+// importTimeout lifts the pool's statement timeout, meant for requests
+// that answer in seconds, off the import's transaction: copying a slow
+// upload or merging a million rows takes longer. ctx's deadline, if any,
+// bounds its statements instead.
+func importTimeout(ctx context.Context, tx pgx.Tx) error {
+	ms := int64(0)
+	if deadline, ok := ctx.Deadline(); ok {
+		ms = max(time.Until(deadline).Milliseconds(), 1)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true)`, strconv.FormatInt(ms, 10)); err != nil {
+		return fmt.Errorf("prepare import: %w", err)
+	}
+	return nil
 }
 
 // run stages every good row with COPY, lets the database reject rows with
@@ -157,15 +200,10 @@ func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options
 	// The checks and merges sort and hash whole files; the default 4 MB
 	// would send a million-row file to disk several times over. JIT
 	// compiling those few large statements costs more than it saves.
-	// Imports of one record type take turns, so a merge may insert the
-	// records it did not find without racing another import to them.
 	for _, stmt := range []string{`SET LOCAL work_mem = '` + importMemory + `'`, `SET LOCAL jit = off`} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("prepare import: %w", err)
 		}
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "bcdr import "+s.Type); err != nil {
-		return fmt.Errorf("wait for other %s imports: %w", s.Type, err)
 	}
 	if err := s.createStage(ctx, tx); err != nil {
 		return err
@@ -188,6 +226,13 @@ func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options
 		return fmt.Errorf("stage rows: %w", postgres.Translate(err))
 	}
 	rep.Rows = src.row
+	// Imports of one record type take turns (in memory on this replica,
+	// here across replicas), so a merge may insert the records it did not
+	// find without racing another import to them. The staging table is the
+	// import's own: the turn starts once the upload is read.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "bcdr import "+s.Type); err != nil {
+		return fmt.Errorf("wait for other %s imports: %w", s.Type, err)
+	}
 	// Temporary tables have no statistics until analysed; without them the
 	// planner picks nested loops for the checks and the merge.
 	if _, err := tx.Exec(ctx, `ANALYZE import_stage`); err != nil {
