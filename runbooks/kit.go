@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/audit"
 )
 
 // ManifestName is the kit's manifest file.
@@ -24,6 +25,10 @@ const ManifestName = "manifest.json"
 
 // KitFormat identifies the manifest layout.
 const KitFormat = "bcdr-continuity-kit/1"
+
+// AuditAnchorName is the kit's signed anchor of the audit chain, written
+// when the kit is made with the audit key.
+const AuditAnchorName = "audit-anchor.txt"
 
 // Manifest lists every file of an offline continuity kit with its SHA-256,
 // and when the kit was made.
@@ -72,7 +77,8 @@ func (w *kitWriter) put(name string, content []byte) error {
 
 // WriteKit writes the offline continuity kit into sink: every approved
 // runbook in force as HTML, Markdown and JSON, the contacts and call
-// trees, a CSV snapshot of every CI in any runbook's scope, an index page
+// trees, a CSV snapshot of every CI in any runbook's scope, the audit
+// chain's signed anchor (when ctx has the audit key), an index page
 // linking it all, and last the manifest.
 func (s *Service) WriteKit(ctx context.Context, sink KitSink) (Manifest, error) {
 	w := &kitWriter{sink: sink, manifest: Manifest{Format: KitFormat, CreatedAt: s.rt.Now().UTC(), Files: []KitEntry{}}}
@@ -123,6 +129,18 @@ func (s *Service) WriteKit(ctx context.Context, sink KitSink) (Manifest, error) 
 	}
 	if err := w.put("cmdb.csv", snapshot); err != nil {
 		return Manifest{}, err
+	}
+	// The audit chain's head, signed, leaves with the kit: `bcdr audit
+	// verify --anchor` holds the database to it. Without the key there is
+	// nothing to sign.
+	anchor, keyed, err := audit.AnchorLine(ctx, s.pool)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if keyed {
+		if err := w.put(AuditAnchorName, []byte(anchor+"\n")); err != nil {
+			return Manifest{}, err
+		}
 	}
 	if err := w.put("index.html", renderIndex(w.manifest, docs)); err != nil {
 		return Manifest{}, err

@@ -10,15 +10,15 @@ import (
 	"text/tabwriter"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/auth"
 )
 
 // withDatabase parses the common flags plus any the command adds (see
 // parseFlags: name is the command's name in commands), opens the database
-// and runs fn with it.
+// and runs fn with it and a context holding the audit key when its file
+// exists, so that the command's audit rows are keyed like the server's.
 func withDatabase(ctx context.Context, name string, args []string, env map[string]string, stderr io.Writer,
-	addFlags func(fs *flag.FlagSet), migrate bool, fn func(db *database, rest []string) error) error {
+	addFlags func(fs *flag.FlagSet), migrate bool, fn func(ctx context.Context, db *database, rest []string) error) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg, err := parseConfig(env, fs)
 	if err != nil {
@@ -37,12 +37,15 @@ func withDatabase(ctx context.Context, name string, args []string, env map[strin
 	if cfg.LogLevel == "info" {
 		logger = slog.New(discardHandler{logger.Handler()})
 	}
+	if ctx, err = withAuditKey(ctx, cfg, false, logger); err != nil {
+		return err
+	}
 	db, err := openDatabase(ctx, cfg, logger, migrate)
 	if err != nil {
 		return err
 	}
 	defer db.Close(ctx)
-	return fn(db, fs.Args())
+	return fn(ctx, db, fs.Args())
 }
 
 // discardHandler keeps CLI output to warnings and errors unless the user
@@ -63,7 +66,7 @@ func runMigrate(ctx context.Context, args []string, env map[string]string, stdou
 	if err != nil {
 		return err
 	}
-	return withDatabase(ctx, "migrate "+sub, args[1:], env, stderr, nil, false, func(db *database, _ []string) error {
+	return withDatabase(ctx, "migrate "+sub, args[1:], env, stderr, nil, false, func(ctx context.Context, db *database, _ []string) error {
 		if sub == "up" {
 			n, err := db.Migrator.Up(ctx)
 			if err != nil {
@@ -101,7 +104,7 @@ func runToken(ctx context.Context, args []string, env map[string]string, stdout,
 			fs.StringVar(&role, "role", "", "admin, continuity_manager, operator, executive or auditor (required)")
 		}
 	}
-	return withDatabase(ctx, "token "+sub, args[1:], env, stderr, addFlags, true, func(db *database, rest []string) error {
+	return withDatabase(ctx, "token "+sub, args[1:], env, stderr, addFlags, true, func(ctx context.Context, db *database, rest []string) error {
 		tokens := auth.NewService(db.Pool)
 		switch sub {
 		case "create":
@@ -139,23 +142,5 @@ func runToken(ctx context.Context, args []string, env map[string]string, stdout,
 			return nil
 		}
 		return fmt.Errorf("unknown token command %q", sub)
-	})
-}
-
-func runAudit(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
-	if _, err := subcommand("audit", args); err != nil {
-		return err
-	}
-	return withDatabase(ctx, "audit verify", args[1:], env, stderr, nil, true, func(db *database, _ []string) error {
-		v, err := audit.Verify(ctx, db.Pool)
-		if err != nil {
-			return err
-		}
-		if !v.OK {
-			fmt.Fprintf(stdout, "audit chain BROKEN at row %d after %s: %s\n", v.BadID, plural(v.Checked, "row"), v.Problem)
-			return exitError{code: 1}
-		}
-		fmt.Fprintf(stdout, "audit chain intact: %s verified\n", plural(v.Checked, "row"))
-		return nil
 	})
 }

@@ -35,6 +35,11 @@ type config struct {
 	SchedulerLease     time.Duration `env:"BCDR_SCHEDULER_LEASE" envDefault:"30s"`
 	KitDir             string        `env:"BCDR_KIT_DIR"`
 	KitKeep            int           `env:"BCDR_KIT_KEEP" envDefault:"7"`
+	// AuditKeyFile holds the key of the audit log's row hashes and
+	// anchors; AuditAnchorEvery is how often serve anchors the chain head
+	// into the kit directory.
+	AuditKeyFile     string        `env:"BCDR_AUDIT_KEY_FILE"`
+	AuditAnchorEvery time.Duration `env:"BCDR_AUDIT_ANCHOR_EVERY" envDefault:"1h"`
 	// TLSCert and TLSKey are PEM files; set both to serve HTTPS.
 	TLSCert string `env:"BCDR_TLS_CERT"`
 	TLSKey  string `env:"BCDR_TLS_KEY"`
@@ -111,6 +116,12 @@ func (c *config) check() error {
 	}
 	if c.KitKeep < 1 {
 		return fmt.Errorf("invalid configuration: BCDR_KIT_KEEP must be at least 1")
+	}
+	if c.AuditAnchorEvery < time.Second {
+		return fmt.Errorf("invalid configuration: BCDR_AUDIT_ANCHOR_EVERY must be at least 1s")
+	}
+	if c.AuditKeyFile == "" {
+		c.AuditKeyFile = filepath.Join(c.DataDir, "audit-key")
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = c.scheme() + "://" + c.Listen

@@ -18,7 +18,7 @@ func runDemo(ctx context.Context, args []string, env map[string]string, stdout, 
 	addFlags := func(fs *flag.FlagSet) {
 		fs.IntVar(&scale, "scale", 1, "multiply the organisation's services and everything under them")
 	}
-	return withDatabase(ctx, "demo", args, env, stderr, addFlags, true, func(db *database, _ []string) error {
+	return withDatabase(ctx, "demo", args, env, stderr, addFlags, true, func(ctx context.Context, db *database, _ []string) error {
 		return seedDemo(ctx, db, scale, stdout)
 	})
 }

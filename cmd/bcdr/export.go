@@ -30,7 +30,7 @@ func runExport(ctx context.Context, args []string, env map[string]string, stdout
 		}
 		return verifyKit(fs.Arg(0), asJSON, stdout, stderr)
 	}
-	return withDatabase(ctx, "export kit", args[1:], env, stderr, addFlags, true, func(db *database, rest []string) error {
+	return withDatabase(ctx, "export kit", args[1:], env, stderr, addFlags, true, func(ctx context.Context, db *database, rest []string) error {
 		dir := rest[0]
 		sink, err := runbooks.NewDirSink(dir)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
@@ -76,6 +78,10 @@ func TestReplicaKilledMidRun(t *testing.T) {
 	for name, p := range replicas {
 		addrs[name] = p.waitReady(t, 60*time.Second)
 	}
+	// The replicas keyed the audit log; this test's own writes use their key.
+	key, err := audit.LoadKey(filepath.Join(dataDir, "audit-key"))
+	require.NoError(t, err)
+	ctx = audit.WithKey(ctx, key)
 
 	queued, err := scheduler.NewService(pool, orchestrator.Runtime{}, scheduler.ServiceOptions{}).FireNow(ctx, *target.ScheduleID)
 	require.NoError(t, err)

@@ -23,7 +23,7 @@ func runImport(ctx context.Context, args []string, env map[string]string, stdout
 		fs.StringVar(&source, "source", "", "source name for rows that carry none (default import)")
 		fs.BoolVar(&partial, "partial", false, "write the good rows even when some are bad")
 	}
-	return withDatabase(ctx, "import", args, env, stderr, addFlags, true, func(db *database, rest []string) error {
+	return withDatabase(ctx, "import", args, env, stderr, addFlags, true, func(ctx context.Context, db *database, rest []string) error {
 		f, err := os.Open(rest[0])
 		if err != nil {
 			return fmt.Errorf("open import file: %w", err)

@@ -49,7 +49,7 @@ var commands = []command{
 	{"token create", "--name N --role R", "", []string{"name", "role"}, "issue an API token (printed once)"},
 	{"token list", "", "", nil, "list active tokens"},
 	{"token revoke", "", "ID", nil, "revoke a token"},
-	{"audit verify", "", "", nil, "check the audit log's hash chain"},
+	{"audit verify", "[--anchor FILE]", "", nil, "check the audit log's hash chain (and against signed anchors)"},
 	{"import", "--type T [--partial]", "FILE", []string{"type"}, "import a CSV or JSON-lines file of records"},
 	{"export kit", "[--json]", "DIR", nil, "write the offline continuity kit (runbooks, contacts, CMDB) into DIR"},
 	{"export verify", "[--json]", "DIR", nil, "check a kit against its manifest"},

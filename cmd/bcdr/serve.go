@@ -45,6 +45,11 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 		cfg.Replica = leasequeue.ReplicaName()
 	}
 	logger := cfg.newLogger(stderr)
+	// Every audit row this process writes, in requests, scheduled work and
+	// at start, is keyed with the audit key.
+	if ctx, err = withAuditKey(ctx, cfg, true, logger); err != nil {
+		return err
+	}
 	db, err := openDatabase(ctx, cfg, logger, true)
 	if err != nil {
 		return err
@@ -72,6 +77,7 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 				OutboundPolicy: cfg.outbound(), Retention: cfg.Retention}).Run(ctx)
 		},
 		a.runRetention,
+		func(ctx context.Context) error { return runAuditAnchors(ctx, cfg, db, logger) },
 	}
 	if *withDemo {
 		parts = append(parts, func(ctx context.Context) error { return runDemoBackupJob(ctx, db) })
@@ -128,7 +134,13 @@ func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, tlsConf *
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	// Requests outlive ctx by up to the shutdown timeout; those still
+	// running (long imports) near its end are cancelled, to roll back and
+	// answer in what is left of it.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	hs := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -153,6 +165,8 @@ func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, tlsConf *
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
+	late := time.AfterFunc(cfg.ShutdownTimeout*3/4, cancelRequests)
+	defer late.Stop()
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shut down http: %w", err)
 	}
