@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -72,4 +73,40 @@ func (m *Migrator) Current(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("check pending migrations: %w", err)
 	}
 	return !pending, nil
+}
+
+// Version is the schema version the database is at: the newest applied
+// migration, 0 for an empty database.
+func (m *Migrator) Version(ctx context.Context) (int64, error) {
+	v, err := m.provider.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// Latest is the newest schema version this build knows.
+func (m *Migrator) Latest() int64 {
+	src := m.provider.ListSources()
+	if len(src) == 0 {
+		return 0
+	}
+	return src[len(src)-1].Version
+}
+
+// UpTo applies pending migrations up to and including version.
+func (m *Migrator) UpTo(ctx context.Context, version int64) error {
+	if _, err := m.provider.UpTo(ctx, version); err != nil && !errors.Is(err, goose.ErrNoNextVersion) {
+		return fmt.Errorf("apply migrations up to %d: %w", version, err)
+	}
+	return nil
+}
+
+// Reset rolls every applied migration back, leaving an empty schema and
+// deleting all data.
+func (m *Migrator) Reset(ctx context.Context) error {
+	if _, err := m.provider.DownTo(ctx, 0); err != nil && !errors.Is(err, goose.ErrNoNextVersion) {
+		return fmt.Errorf("roll back migrations: %w", err)
+	}
+	return nil
 }
