@@ -63,7 +63,7 @@ func (s *Server) observe(c *gin.Context) {
 	}
 	attrs := []slog.Attr{
 		slog.String("method", c.Request.Method), slog.String("route", route), slog.Int("status", status),
-		slog.Duration("duration", elapsed), slog.String("request_id", requestID(c)),
+		slog.Duration("duration", elapsed), slog.String("request_id", requestID(c)), slog.String("client", c.ClientIP()),
 	}
 	if a, ok := orchestrator.LookupActor(c.Request.Context()); ok {
 		attrs = append(attrs, slog.String("actor", a.Name))
@@ -107,9 +107,13 @@ func (s *Server) limit(rt Route) gin.HandlerFunc {
 // authenticate resolves the bearer token to an actor and puts it in the
 // request context, where services find it for the audit log. A client
 // address that has failed too often is refused before its token is looked
-// at, whether or not the token is right.
+// at, whether or not the token is right. The client is the peer, or the
+// address a trusted proxy forwarded for (Options.TrustedProxies).
 func (s *Server) authenticate(c *gin.Context) {
-	host := peerHost(c.Request.RemoteAddr)
+	host := c.ClientIP()
+	if host == "" {
+		host = peerHost(c.Request.RemoteAddr)
+	}
 	if wait := s.authThrottle.wait(throttleKey(host), s.rt.Now()); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.writeError(c, errThrottled)

@@ -4,8 +4,10 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -64,6 +66,13 @@ type Options struct {
 	// HSTS adds Strict-Transport-Security to every response: set it when
 	// the server is reached over TLS.
 	HSTS bool
+	// TrustedProxies are the addresses and CIDRs of the load balancers in
+	// front of the server. A request from one of them is attributed to the
+	// client its X-Forwarded-For names (the nearest address not itself a
+	// trusted proxy), for throttling and logs; from anyone else the header
+	// is ignored. Empty: every request is its peer's. See
+	// ParseTrustedProxies.
+	TrustedProxies []netip.Prefix
 }
 
 // Server holds the handlers' dependencies.
@@ -78,6 +87,7 @@ type Server struct {
 	metrics  *httpMetrics
 	router   *gin.Engine
 	hsts     bool
+	proxies  []netip.Prefix
 	// authThrottle counts failed authentications per client address.
 	authThrottle *failureThrottle
 }
@@ -97,6 +107,7 @@ func NewServer(opts Options) *Server {
 		baseURL:  opts.BaseURL,
 		registry: opts.Registry,
 		hsts:     opts.HSTS,
+		proxies:  opts.TrustedProxies,
 
 		authThrottle: newFailureThrottle(opts.AuthThrottle),
 	}
@@ -110,6 +121,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 func (s *Server) buildRouter() *gin.Engine {
 	r := gin.New()
+	// gin trusts every proxy unless told otherwise; only the configured
+	// ones are, and only through X-Forwarded-For.
+	proxies := make([]string, len(s.proxies))
+	for i, p := range s.proxies {
+		proxies[i] = p.String()
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		panic(fmt.Sprintf("trusted proxies %v: %v", proxies, err)) // ParseTrustedProxies made them
+	}
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
 	if s.hsts {

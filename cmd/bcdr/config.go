@@ -1,18 +1,22 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/bcdr/bcdr/api"
 	"github.com/bcdr/bcdr/orchestrator/outbound"
 	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
@@ -53,6 +57,9 @@ type config struct {
 	// notifications may reach although they are loopback, private or
 	// link-local.
 	OutboundAllow string `env:"BCDR_OUTBOUND_ALLOW"`
+	// TrustedProxies lists the load balancers whose X-Forwarded-For names
+	// the client (addresses and CIDRs).
+	TrustedProxies string `env:"BCDR_TRUSTED_PROXIES"`
 	// Retention is how long finished schedule runs, backup checks and
 	// delivered notifications are kept: 400 days keeps a year of evidence.
 	Retention time.Duration `env:"BCDR_RETENTION" envDefault:"9600h"`
@@ -63,7 +70,7 @@ type config struct {
 func parseConfig(vars map[string]string, fs *flag.FlagSet) (*config, error) {
 	cfg := &config{}
 	if err := env.ParseWithOptions(cfg, env.Options{Environment: vars}); err != nil {
-		return nil, fmt.Errorf("read configuration: %w", err)
+		return nil, fmt.Errorf("read configuration: %w", nameVariables(err, vars))
 	}
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve HTTP on (BCDR_LISTEN)")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data directory for the embedded database and the admin token (BCDR_DATA_DIR)")
@@ -75,6 +82,28 @@ func parseConfig(vars map[string]string, fs *flag.FlagSet) (*config, error) {
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "auto, json or text (BCDR_LOG_FORMAT)")
 	fs.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "externally visible URL of this server (BCDR_BASE_URL)")
 	return cfg, nil
+}
+
+// nameVariables rewrites the env library's parse errors, which name Go
+// struct fields, to name the variable the user set and its value.
+func nameVariables(err error, vars map[string]string) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	problems := make([]string, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if f, ok := reflect.TypeFor[config]().FieldByName(pe.Name); ok {
+				name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				problems = append(problems, fmt.Sprintf("%s %q: %v", name, vars[name], pe.Err))
+				continue
+			}
+		}
+		problems = append(problems, e.Error())
+	}
+	return errors.New(strings.Join(problems, "; "))
 }
 
 func (c *config) check() error {
@@ -109,6 +138,9 @@ func (c *config) check() error {
 		problems = append(problems, "BCDR_RETENTION must be at least 24h")
 	}
 	if _, err := outbound.ParsePolicy(c.OutboundAllow); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if _, err := api.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
@@ -174,6 +206,13 @@ func (c *config) secrets() secretref.Policy {
 // check has refused an allowlist that does not parse.
 func (c *config) outbound() outbound.Policy {
 	p, _ := outbound.ParsePolicy(c.OutboundAllow)
+	return p
+}
+
+// trustedProxies are the load balancers in front of the server; check has
+// refused a list that does not parse.
+func (c *config) trustedProxies() []netip.Prefix {
+	p, _ := api.ParseTrustedProxies(c.TrustedProxies)
 	return p
 }
 
