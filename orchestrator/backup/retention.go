@@ -2,18 +2,9 @@ package backup
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/bcdr/bcdr/orchestrator/postgres"
-)
-
-// Retention prunes in batches of pruneBatch rows, at most pruneBatches
-// statements a call, so no statement holds many row locks for long; what
-// is left is pruned by the next call.
-const (
-	pruneBatch   = 1000
-	pruneBatches = 20
 )
 
 // PruneChecks deletes the checks that started longer than age ago, and
@@ -26,16 +17,5 @@ func (s *Service) PruneChecks(ctx context.Context, age time.Duration) (int64, er
 		  AND c.id <> (SELECT max(n.id) FROM backup_checks n WHERE n.target_id = c.target_id)
 		  AND c.id IS DISTINCT FROM (SELECT max(v.id) FROM backup_checks v WHERE v.target_id = c.target_id AND v.verified)
 		ORDER BY c.started_at LIMIT $3)`
-	var total int64
-	for range pruneBatches {
-		tag, err := s.pool.Exec(ctx, prune, postgres.NowArg(s.rt.Clock), int64(age/time.Second), pruneBatch)
-		if err != nil {
-			return total, fmt.Errorf("prune backup checks: %w", err)
-		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < pruneBatch {
-			break
-		}
-	}
-	return total, nil
+	return postgres.Prune(ctx, s.pool, "backup checks", prune, postgres.NowArg(s.rt.Clock), int64(age/time.Second))
 }

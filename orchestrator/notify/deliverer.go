@@ -311,9 +311,9 @@ func (d *Deliverer) maintain(ctx context.Context) error {
 	}
 	const cleanup = `DELETE FROM notification_outbox WHERE id IN (
 		SELECT id FROM notification_outbox
-		WHERE finished_at < coalesce($1::timestamptz, now()) - $2::bigint * interval '1 second' LIMIT 1000)`
-	if _, err := d.pool.Exec(ctx, cleanup, postgres.NowArg(d.rt.Clock), int64(d.opts.Retention.Seconds())); err != nil {
-		return fmt.Errorf("delete old deliveries: %w", err)
+		WHERE finished_at < coalesce($1::timestamptz, now()) - $2::bigint * interval '1 second' LIMIT $3)`
+	if _, err := postgres.Prune(ctx, d.pool, "old deliveries", cleanup, postgres.NowArg(d.rt.Clock), int64(d.opts.Retention.Seconds())); err != nil {
+		return err
 	}
 	d.lastCleanup = time.Now()
 	return nil
