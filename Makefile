@@ -11,7 +11,7 @@ TOOLS     := postgres restic borg pgbackrest
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: run test bench fuzz lint build deps clean
+.PHONY: run test bench fuzz chaos lint build deps clean
 
 deps:
 	@scripts/install-deps.sh $(TOOLS)
@@ -35,6 +35,11 @@ bench: deps
 ## fuzz: every fuzz target for FUZZTIME each (2 minutes by default), starting from its committed seed corpus
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+## chaos: three bcdr serve replicas on one PostgreSQL for CHAOS_MINUTES (10) under kill -9 and a database restart; prints and checks the invariants
+CHAOS_MINUTES ?= 10
+chaos: deps
+	$(GO) run ./scripts/chaos -minutes $(CHAOS_MINUTES)
 
 ## lint: go.mod tidy, gofmt, go vet, staticcheck and the import direction (staticcheck installed when missing)
 lint: $(STATICCHECK)
