@@ -62,7 +62,9 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		{[]string{"token", "list"}, []string{"bcdr token list"}},
 		{[]string{"token", "revoke"}, []string{"bcdr token revoke", "ID"}},
 		{[]string{"audit"}, []string{"bcdr audit verify"}},
-		{[]string{"audit", "verify"}, []string{"bcdr audit verify"}},
+		{[]string{"audit", "verify"}, []string{"bcdr audit verify", "-anchor"}},
+		{[]string{"dump"}, []string{"bcdr dump", "FILE"}},
+		{[]string{"restore"}, []string{"bcdr restore", "-replace", "FILE"}},
 	}
 	// The table covers every command the usage lists.
 	for _, c := range commands {
