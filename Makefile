@@ -11,7 +11,7 @@ TOOLS     := postgres restic borg pgbackrest
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: run test bench fuzz chaos lint build deps clean
+.PHONY: run test race bench fuzz chaos lint build deps clean
 
 deps:
 	@scripts/install-deps.sh $(TOOLS)
@@ -27,6 +27,10 @@ run: deps build
 test: deps
 	$(GO) run ./scripts/testpg -- $(GO) test -count=1 -timeout 15m $(PKGS)
 	FUZZTIME=$(SMOKEFUZZ) scripts/fuzz.sh
+
+## race: every test under the race detector (about 13 minutes on two cores; CI runs it after make test)
+race: deps
+	$(GO) run ./scripts/testpg -- $(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 ## bench: the benchmarks named in docs/performance.md
 bench: deps

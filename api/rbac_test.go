@@ -1,7 +1,10 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -14,55 +17,166 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 )
 
-var ginParam = regexp.MustCompile(`:([a-z_]+)`)
+var (
+	ginParam  = regexp.MustCompile(`:([a-z_]+)`)
+	specParam = regexp.MustCompile(`\{[a-z_]+\}`)
+)
 
 // tableKey names a route as the spec does: "GET /api/v1/tokens/{id}".
 func tableKey(method, ginPath string) string {
 	return method + " " + apiPrefix + ginParam.ReplaceAllString(ginPath, "{$1}")
 }
 
-// TestRBACMatchesSpec walks every /api/v1 operation in openapi.yaml and
-// checks that no token gets 401 and that each role gets exactly what the
-// route table allows: 403 when not listed, anything but 401/403 otherwise.
-func TestRBACMatchesSpec(t *testing.T) {
-	env := setup(t)
+// specPolicy is the RBAC policy as openapi.yaml states it: the x-roles of
+// every /api/v1 operation, keyed like tableKey. It is the independent side
+// of every RBAC check: the route table and the middleware are compared with
+// it, never with themselves. An operation without a valid x-roles list fails
+// the test.
+func specPolicy(t *testing.T) map[string][]orchestrator.Role {
+	t.Helper()
 	loadSpec(t)
-	table := map[string][]orchestrator.Role{}
-	for _, rt := range env.server.Routes() {
-		table[tableKey(rt.Method, rt.Path)] = rt.Roles
-	}
-	seen := map[string]bool{}
+	policy := map[string][]orchestrator.Role{}
 	for path, item := range specDoc.Paths.Map() {
 		if !strings.HasPrefix(path, apiPrefix) {
 			continue
 		}
-		for method := range item.Operations() {
+		for method, op := range item.Operations() {
 			key := method + " " + path
-			seen[key] = true
-			roles, ok := table[key]
+			raw, ok := op.Extensions["x-roles"]
 			if !ok {
-				t.Errorf("%s is in openapi.yaml but not in the route table", key)
+				t.Errorf("%s: openapi.yaml has no x-roles for it", key)
 				continue
 			}
-			concrete := regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(path, "999999")
-			t.Run(key, func(t *testing.T) {
-				require.Equal(t, http.StatusUnauthorized, env.do(method, concrete, "", nil).Status, "no token")
-				for _, role := range orchestrator.Roles {
-					resp := env.do(method, concrete, role, nil)
-					status := resp.Status
-					if slices.Contains(roles, role) {
-						require.NotContains(t, []int{401, 403}, status, "role %s is allowed: %s", role, resp.Body)
-					} else {
-						require.Equal(t, http.StatusForbidden, status, "role %s is not allowed", role)
-					}
-				}
-			})
+			roles, err := parseXRoles(raw)
+			if err != nil {
+				t.Errorf("%s: x-roles: %v", key, err)
+				continue
+			}
+			policy[key] = roles
 		}
 	}
-	for key := range table {
-		if !seen[key] {
-			t.Errorf("%s is in the route table but not in openapi.yaml", key)
+	return policy
+}
+
+// parseXRoles accepts a non-empty list of distinct known roles.
+func parseXRoles(raw any) ([]orchestrator.Role, error) {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return nil, fmt.Errorf("want a list of role names, got %s", b)
+	}
+	if len(names) == 0 {
+		return nil, errors.New("empty: an operation nobody may call does not belong in the API")
+	}
+	var roles []orchestrator.Role
+	for _, n := range names {
+		r := orchestrator.Role(n)
+		if !slices.Contains(orchestrator.Roles, r) {
+			return nil, fmt.Errorf("unknown role %q", n)
 		}
+		if slices.Contains(roles, r) {
+			return nil, fmt.Errorf("role %q listed twice", n)
+		}
+		roles = append(roles, r)
+	}
+	return roles, nil
+}
+
+// sameRoles reports whether a and b hold the same roles, in any order.
+func sameRoles(a, b []orchestrator.Role) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+// TestRouteTableMatchesXRoles compares the route table the middleware
+// enforces with the x-roles of openapi.yaml, both ways: a route without an
+// operation, an operation without a route and a route whose roles differ
+// all fail. Changing who may call something therefore takes two deliberate
+// edits. It needs no database.
+func TestRouteTableMatchesXRoles(t *testing.T) {
+	policy := specPolicy(t)
+	inTable := map[string]bool{}
+	for _, rt := range (&Server{}).Routes() {
+		key := tableKey(rt.Method, rt.Path)
+		if inTable[key] {
+			t.Errorf("%s is in the route table twice", key)
+		}
+		inTable[key] = true
+		want, ok := policy[key]
+		if !ok {
+			t.Errorf("%s is in the route table but openapi.yaml has no operation with x-roles for it", key)
+			continue
+		}
+		if !sameRoles(rt.Roles, want) {
+			t.Errorf("%s: the route table allows %v but x-roles in openapi.yaml says %v", key, rt.Roles, want)
+		}
+	}
+	for key := range policy {
+		if !inTable[key] {
+			t.Errorf("%s is in openapi.yaml but not in the route table", key)
+		}
+	}
+}
+
+var rolesLine = regexp.MustCompile(`^\s*Roles:\s*([a-z_]+(?:,\s*[a-z_]+)*)`)
+
+// TestDescriptionRolesMatchXRoles keeps the "Roles: ..." sentence that
+// readers of the rendered spec see in step with x-roles.
+func TestDescriptionRolesMatchXRoles(t *testing.T) {
+	policy := specPolicy(t)
+	for path, item := range specDoc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := method + " " + path
+			want, ok := policy[key]
+			if !ok {
+				continue
+			}
+			m := rolesLine.FindStringSubmatch(op.Description)
+			if m == nil {
+				t.Errorf("%s: the description does not start with \"Roles: ...\"", key)
+				continue
+			}
+			var said []orchestrator.Role
+			for _, n := range strings.Split(m[1], ",") {
+				said = append(said, orchestrator.Role(strings.TrimSpace(n)))
+			}
+			if len(said) == 1 && said[0] == "all" {
+				said = orchestrator.Roles
+			}
+			if !sameRoles(said, want) {
+				t.Errorf("%s: the description says Roles: %s but x-roles is %v", key, m[1], want)
+			}
+		}
+	}
+}
+
+// TestRBACMatrix calls every /api/v1 operation of openapi.yaml as every
+// role on a real server and compares the answer with x-roles: 403 when the
+// role is not listed, anything but 401/403 when it is. No token is 401.
+func TestRBACMatrix(t *testing.T) {
+	policy := specPolicy(t)
+	env := setup(t)
+	keys := slices.Sorted(maps.Keys(policy))
+	for _, key := range keys {
+		roles := policy[key]
+		method, path, _ := strings.Cut(key, " ")
+		concrete := specParam.ReplaceAllString(path, "999999")
+		t.Run(key, func(t *testing.T) {
+			require.Equal(t, http.StatusUnauthorized, env.do(method, concrete, "", nil).Status, "no token")
+			for _, role := range orchestrator.Roles {
+				resp := env.do(method, concrete, role, nil)
+				if slices.Contains(roles, role) {
+					require.NotContains(t, []int{401, 403}, resp.Status, "x-roles allows %s: %s", role, resp.Body)
+				} else {
+					require.Equal(t, http.StatusForbidden, resp.Status, "x-roles does not allow %s: %s", role, resp.Body)
+				}
+			}
+		})
 	}
 }
 

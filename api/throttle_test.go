@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,29 +17,11 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
-// stepClock is a clock the test moves by hand.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// throttleEnv is a testEnv whose server runs on a step clock and logs
+// throttleEnv is a testEnv whose server runs on a manual clock and logs
 // JSON into a buffer.
 type throttleEnv struct {
 	*testEnv
-	clock *stepClock
+	clock *orchestrator.ManualClock
 	logs  *bytes.Buffer
 }
 
@@ -49,7 +30,7 @@ func setupThrottle(t *testing.T, opts Options) *throttleEnv {
 	env := setup(t)
 	migrator, err := postgres.NewMigrator(env.pool, migrations.FS, nil)
 	require.NoError(t, err)
-	te := &throttleEnv{testEnv: env, clock: &stepClock{now: time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)}, logs: &bytes.Buffer{}}
+	te := &throttleEnv{testEnv: env, clock: orchestrator.NewManualClock(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)), logs: &bytes.Buffer{}}
 	opts.Pool, opts.Migrator, opts.Services, opts.BaseURL = env.pool, migrator, testServices(env.pool), "http://bcdr.test"
 	opts.Runtime = orchestrator.Runtime{Logger: slog.New(slog.NewJSONHandler(te.logs, nil)), Clock: te.clock}
 	env.server = NewServer(opts)
@@ -128,13 +109,13 @@ func TestFailedAuthenticationIsThrottledPerAddress(t *testing.T) {
 	require.Equal(t, http.StatusOK, e.get("/healthz", attacker, "").Status)
 
 	// One second refills one attempt.
-	e.clock.advance(time.Second)
+	e.clock.Advance(time.Second)
 	require.Equal(t, http.StatusOK, e.get("/api/v1/whoami", attacker, good).Status)
 	require.Equal(t, http.StatusUnauthorized, e.get("/api/v1/whoami", attacker, badToken).Status)
 	require.Equal(t, http.StatusTooManyRequests, e.get("/api/v1/whoami", attacker, badToken).Status)
 
 	// Twenty seconds refill the whole burst.
-	e.clock.advance(20 * time.Second)
+	e.clock.Advance(20 * time.Second)
 	for range 20 {
 		require.Equal(t, http.StatusUnauthorized, e.get("/api/v1/whoami", attacker, badToken).Status)
 	}
@@ -152,9 +133,9 @@ func TestThrottleSettings(t *testing.T) {
 	resp := e.get("/api/v1/whoami", attacker, badToken)
 	require.Equal(t, http.StatusTooManyRequests, resp.Status)
 	require.Equal(t, "10", resp.Header.Get("Retry-After"))
-	e.clock.advance(9500 * time.Millisecond)
+	e.clock.Advance(9500 * time.Millisecond)
 	require.Equal(t, "1", e.get("/api/v1/whoami", attacker, badToken).Header.Get("Retry-After"))
-	e.clock.advance(500 * time.Millisecond)
+	e.clock.Advance(500 * time.Millisecond)
 	require.Equal(t, http.StatusUnauthorized, e.get("/api/v1/whoami", attacker, badToken).Status)
 }
 

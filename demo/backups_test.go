@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,22 +12,9 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/impact"
-	"github.com/bcdr/bcdr/orchestrator/localpg"
+	"github.com/bcdr/bcdr/orchestrator/localpg/localpgtest"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
-
-// startCluster starts a throwaway cluster to take the base backup of, as
-// `bcdr serve --demo` takes one of its embedded cluster.
-func startCluster(t *testing.T) *localpg.Cluster {
-	t.Helper()
-	home := t.TempDir()
-	// The server runs as postgres when the test runs as root.
-	require.NoError(t, os.Chmod(filepath.Dir(home), 0o755))
-	c, err := localpg.Start(t.Context(), localpg.Config{Dir: filepath.Join(home, "pg"), Ephemeral: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, c.Stop(context.Background())) })
-	return c
-}
 
 func byCI(t *testing.T, rep BackupReport) map[string]SeededTarget {
 	t.Helper()
@@ -53,7 +39,9 @@ func TestSeedBackups(t *testing.T) {
 	ctx := orchestrator.WithActor(t.Context(), orchestrator.Actor{Name: "demo", Role: orchestrator.RoleAdmin})
 	_, err := Seed(ctx, pool, registry(), Options{})
 	require.NoError(t, err)
-	cluster := startCluster(t)
+	// A throwaway cluster to take the base backup of, as `bcdr serve --demo`
+	// takes one of its embedded cluster.
+	cluster := localpgtest.Start(t)
 	dir := filepath.Join(t.TempDir(), "demo")
 	opts := BackupOptions{Dir: dir, BaseBackupURL: cluster.URL("postgres")}
 

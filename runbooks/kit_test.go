@@ -69,17 +69,12 @@ func TestDirSinkAndVerifyStayInside(t *testing.T) {
 	require.Error(t, err, "no manifest, no kit")
 }
 
-// kitClock is a stopped clock.
-type kitClock time.Time
-
-func (c kitClock) Now() time.Time { return time.Time(c) }
-
 // Every entry of a zipped kit is dated when the kit was made, by the
 // service's clock, not 1980.
 func TestZipKitEntriesCarryTheExportTime(t *testing.T) {
 	t.Parallel()
 	made := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-	svc := NewService(pgtest.New(t), orchestrator.Runtime{Clock: kitClock(made)}, Options{})
+	svc := NewService(pgtest.New(t), orchestrator.Runtime{Clock: orchestrator.NewManualClock(made)}, Options{})
 	var buf bytes.Buffer
 	zs := NewZipSink(&buf)
 	m, err := svc.WriteKit(t.Context(), zs)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -21,9 +19,11 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/audit"
 	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/orchestrator/telemetry/metrictest"
 )
 
 // stallingEndpoint reports a fresh backup, except that the first request
@@ -105,9 +105,9 @@ func TestReplicaKilledMidRun(t *testing.T) {
 	victim.done <- waitErr // for the cleanup
 	require.ErrorContains(t, waitErr, "killed")
 
-	require.Eventually(t, func() bool {
+	eventually.True(t, func() bool {
 		return runByID(t, pool, queued.ID).Status == scheduler.StatusSucceeded
-	}, 30*time.Second, 100*time.Millisecond, "the survivor completes the run")
+	}, "the survivor completes the run")
 	done := runByID(t, pool, queued.ID)
 	require.Equal(t, 2, done.Attempts)
 	require.Equal(t, survivor, done.Replica)
@@ -150,19 +150,5 @@ func runByID(t *testing.T, pool *pgxpool.Pool, id int64) scheduler.Run {
 // metric reads an unlabelled counter from a replica's /metrics.
 func metric(t *testing.T, addr, name string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	for line := range strings.Lines(string(body)) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
-			var f float64
-			_, err := fmt.Sscan(v, &f)
-			require.NoError(t, err)
-			return f
-		}
-	}
-	t.Fatalf("%s not in the metrics of %s", name, addr)
-	return 0
+	return metrictest.Scrape(t, "http://"+addr+"/metrics", name)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bcdr/bcdr/orchestrator/eventually"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
@@ -54,12 +55,12 @@ func TestShutdownCancelsStalledImport(t *testing.T) {
 	conn, err := pgx.Connect(t.Context(), url)
 	require.NoError(t, err)
 	defer conn.Close(context.Background())
-	require.Eventually(t, func() bool {
+	eventually.True(t, func() bool {
 		var n int
 		err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND query ILIKE 'copy%import_stage%'`).Scan(&n)
 		return err == nil && n == 1
-	}, 20*time.Second, 20*time.Millisecond, "the upload is being copied")
+	}, "the upload is being copied")
 
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	select {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/orchestrator/testlog"
 )
 
 var binary string
@@ -57,6 +58,9 @@ func startServe(t *testing.T, env ...string) *process {
 // startServeWith runs `bcdr serve` with extra flags and env.
 func startServeWith(t *testing.T, flags []string, env ...string) *process {
 	t.Helper()
+	// The log is made first, so it falls silent after every other cleanup:
+	// scanLog may still be reading the killed process's last lines then.
+	log := testlog.Writer(t)
 	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, flags...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
@@ -64,7 +68,7 @@ func startServeWith(t *testing.T, flags []string, env ...string) *process {
 	p := &process{cmd: cmd, addr: make(chan string, 1), done: make(chan error, 1)}
 	cmd.Stdout = &lockedWriter{p: p}
 	require.NoError(t, cmd.Start())
-	go p.scanLog(t, stderr)
+	go p.scanLog(log, stderr)
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -87,7 +91,7 @@ func (p *process) output() string {
 	return p.stdout.String()
 }
 
-func (p *process) scanLog(t *testing.T, r io.Reader) {
+func (p *process) scanLog(log io.Writer, r io.Reader) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		var line struct {
@@ -97,7 +101,7 @@ func (p *process) scanLog(t *testing.T, r io.Reader) {
 		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" {
 			p.addr <- line.Address
 		}
-		t.Log(sc.Text())
+		fmt.Fprintln(log, sc.Text())
 	}
 }
 

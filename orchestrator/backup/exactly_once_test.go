@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +15,8 @@ import (
 
 	"github.com/bcdr/bcdr/migrations"
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/localpg"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
+	"github.com/bcdr/bcdr/orchestrator/localpg/localpgtest"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
@@ -39,12 +39,7 @@ func TestScheduledChecks_SurviveDatabaseRestart(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := orchestrator.WithActor(context.Background(), orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
-	home := t.TempDir()
-	require.NoError(t, os.Chmod(filepath.Dir(home), 0o755)) // the server runs as postgres under root
-	cfg := localpg.Config{Dir: filepath.Join(home, "pg"), Ephemeral: true}
-	cluster, err := localpg.Start(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, cluster.Stop(context.Background())) })
+	cluster := localpgtest.Start(t)
 	pool, err := postgres.Open(ctx, cluster.URL("postgres"), postgres.Options{MaxConns: 8})
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
@@ -93,21 +88,19 @@ func TestScheduledChecks_SurviveDatabaseRestart(t *testing.T) {
 		_, err := fire.FireNow(ctx, id)
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return waiting.Load() == targets }, 20*time.Second, 10*time.Millisecond, "every run in flight")
+	eventually.True(t, func() bool { return waiting.Load() == targets }, "every run in flight")
 
 	require.NoError(t, cluster.Stop(ctx))
 	close(down)
-	require.Eventually(t, func() bool { return returned.Load() == targets }, 20*time.Second, 10*time.Millisecond,
-		"every first attempt returns while the server is down")
-	cluster, err = localpg.Start(ctx, cfg)
-	require.NoError(t, err)
+	eventually.True(t, func() bool { return returned.Load() == targets }, "every first attempt returns while the server is down")
+	require.NoError(t, cluster.Start(ctx))
 
 	finished := func() bool {
 		var n int
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM schedule_runs WHERE finished_at IS NOT NULL`).Scan(&n)
 		return err == nil && n == targets
 	}
-	require.Eventually(t, finished, 60*time.Second, 20*time.Millisecond, "every run ends after the restart")
+	eventually.True(t, finished, "every run ends after the restart")
 	rows, err := pool.Query(ctx, `SELECT r.schedule_id, r.status, r.error, r.attempts, count(c.id)
 		FROM schedule_runs r LEFT JOIN backup_checks c ON c.run_id = r.id GROUP BY r.id ORDER BY r.id`)
 	require.NoError(t, err)
@@ -169,11 +162,11 @@ func TestScheduledCheck_NotRecordedByOwnerWhoseLeaseWasTakenOver(t *testing.T) {
 	runScheduler(t, replica("old", time.Hour))
 	queued, err := scheduler.NewService(h.pool, orchestrator.Runtime{Clock: h.clock}, scheduler.ServiceOptions{}).FireNow(h.ctx, *tg.ScheduleID)
 	require.NoError(t, err)
-	require.Eventually(t, checked[1].Load, 10*time.Second, 10*time.Millisecond, "the old owner checks")
+	eventually.True(t, checked[1].Load, "the old owner checks")
 
 	h.clock.Advance(2 * time.Minute) // its lease expires; the new owner takes the run over
 	runScheduler(t, replica("new", 50*time.Millisecond))
-	require.Eventually(t, checked[2].Load, 10*time.Second, 10*time.Millisecond, "the new owner checks")
+	eventually.True(t, checked[2].Load, "the new owner checks")
 
 	checks := func() int {
 		var n int
@@ -189,11 +182,11 @@ func TestScheduledCheck_NotRecordedByOwnerWhoseLeaseWasTakenOver(t *testing.T) {
 	require.Zero(t, checks(), "the old owner records no check")
 
 	close(gates[2])
-	require.Eventually(t, func() bool {
+	eventually.True(t, func() bool {
 		var status string
 		require.NoError(t, h.pool.QueryRow(h.ctx, `SELECT status FROM schedule_runs WHERE id = $1`, queued.ID).Scan(&status))
 		return status == string(scheduler.StatusSucceeded)
-	}, 5*time.Second, 10*time.Millisecond, "the new owner finishes")
+	}, "the new owner finishes")
 	require.Equal(t, 1, checks(), "exactly one check, the new owner's")
 	all, err := h.svc.Checks(h.ctx, tg.ID, orchestrator.Page{Limit: 10})
 	require.NoError(t, err)

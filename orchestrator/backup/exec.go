@@ -11,8 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/localpg"
 )
 
@@ -143,7 +143,7 @@ func (r *runner) note(format string, args ...any) {
 }
 
 // output is the transcript cut to the excerpt bound.
-func (r *runner) output() string { return excerpt(r.transcript.String(), MaxOutputBytes) }
+func (r *runner) output() string { return orchestrator.Excerpt(r.transcript.String(), MaxOutputBytes) }
 
 // findTool resolves a tool on PATH; PostgreSQL's client tools are also
 // looked for where the server binaries are (Debian keeps pg_verifybackup
@@ -187,24 +187,3 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 
 // Bytes returns what was kept.
 func (b *boundedBuffer) Bytes() []byte { return b.buf.Bytes() }
-
-// excerpt bounds text for storage: valid UTF-8 without NUL bytes, and when
-// too long the head and the tail, where tools say what went wrong.
-func excerpt(s string, limit int) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-	if len(s) <= limit {
-		return s
-	}
-	const marker = "\n…[truncated]…\n"
-	head := (limit - len(marker)) / 4
-	tail := limit - len(marker) - head
-	h := s[:head]
-	for len(h) > 0 && !utf8.ValidString(h) {
-		h = h[:len(h)-1]
-	}
-	t := s[len(s)-tail:]
-	for len(t) > 0 && !utf8.RuneStart(t[0]) {
-		t = t[1:]
-	}
-	return h + marker + t
-}

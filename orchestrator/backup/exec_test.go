@@ -49,13 +49,3 @@ func TestRunner_BoundsOutput(t *testing.T) {
 	require.Contains(t, res.err.Error(), "no-such-backup-tool is not installed")
 	require.LessOrEqual(t, len(r.output()), MaxOutputBytes)
 }
-
-func TestExcerpt(t *testing.T) {
-	t.Parallel()
-	long := strings.Repeat("é", 5000) + "the end"
-	e := excerpt(long, MaxOutputBytes)
-	require.LessOrEqual(t, len(e), MaxOutputBytes)
-	require.True(t, strings.HasSuffix(e, "the end"), "the tail says what went wrong")
-	require.Contains(t, e, "[truncated]")
-	require.NotContains(t, excerpt("a\x00b\xff", 100), "\x00")
-}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/outbound"
 )
 
@@ -135,7 +136,7 @@ func judgeHTTPDocument(body []byte, c *HTTPConfig, attempts int) Result {
 			statusOK = statusOK || strings.EqualFold(strings.TrimSpace(status), want)
 		}
 		if !statusOK {
-			return res.with(StatusFailed, "%s reports %q, not one of %s; %s", c.StatusField, excerpt(status, 64), strings.Join(okValues, ", "), when)
+			return res.with(StatusFailed, "%s reports %q, not one of %s; %s", c.StatusField, orchestrator.Excerpt(status, 64), strings.Join(okValues, ", "), when)
 		}
 	}
 	if c.VerifiedField != "" {
@@ -167,7 +168,7 @@ func parseTimeValue(v any) (time.Time, error) {
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
 			return unixTime(f)
 		}
-		return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339 or Unix seconds)", excerpt(s, 64))
+		return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339 or Unix seconds)", orchestrator.Excerpt(s, 64))
 	case json.Number:
 		f, err := x.Float64()
 		if err != nil {

@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/bcdr/bcdr/orchestrator/localpg"
+	"github.com/bcdr/bcdr/orchestrator/localpg/localpgtest"
 )
 
 // baseBackup starts a throwaway cluster, takes a plain-format
@@ -20,12 +19,7 @@ func baseBackup(t *testing.T) string {
 	t.Helper()
 	requireTool(t, "pg_basebackup")
 	requireTool(t, "pg_verifybackup")
-	home := t.TempDir()
-	// The server runs as postgres when the test runs as root.
-	require.NoError(t, os.Chmod(filepath.Dir(home), 0o755))
-	c, err := localpg.Start(t.Context(), localpg.Config{Dir: filepath.Join(home, "pg"), Ephemeral: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, c.Stop(context.Background())) })
+	c := localpgtest.Start(t)
 	dir := filepath.Join(t.TempDir(), "base")
 	runTool(t, nil, "pg_basebackup", "--dbname="+c.URL("postgres"), "--pgdata="+dir, "--format=plain",
 		"--wal-method=stream", "--checkpoint=fast", "--no-sync")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
@@ -104,8 +105,8 @@ func runProbe(ctx context.Context, p *probe) Result {
 	if r.Output == "" {
 		r.Output = p.run.output()
 	}
-	r.Message = excerpt(r.Message, maxMessageBytes)
-	r.Output = excerpt(r.Output, MaxOutputBytes)
+	r.Message = orchestrator.Excerpt(r.Message, maxMessageBytes)
+	r.Output = orchestrator.Excerpt(r.Output, MaxOutputBytes)
 	return r
 }
 

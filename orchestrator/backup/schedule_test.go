@@ -13,6 +13,7 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/audit"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
 
@@ -105,7 +106,7 @@ func TestScheduler_RunsBackupChecks(t *testing.T) {
 		require.NoError(t, err)
 	}
 	var runs []scheduler.Run
-	require.Eventually(t, func() bool {
+	eventually.True(t, func() bool {
 		runs = nil
 		for _, target := range []Target{tg, broken} {
 			list, err := schedules.Runs(h.ctx, *target.ScheduleID, scheduler.RunFilter{}, orchestrator.Page{Limit: 5})
@@ -116,7 +117,7 @@ func TestScheduler_RunsBackupChecks(t *testing.T) {
 			runs = append(runs, list.Items[0])
 		}
 		return true
-	}, 20*time.Second, 20*time.Millisecond)
+	}, "both scheduled checks finish")
 
 	require.Equal(t, scheduler.StatusSucceeded, runs[0].Status, runs[0].Error)
 	require.Contains(t, runs[0].Output, "backup target "+strconv.FormatInt(tg.ID, 10)+": ok")

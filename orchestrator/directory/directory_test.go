@@ -11,10 +11,6 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 )
 
-type fixedClock time.Time
-
-func (c fixedClock) Now() time.Time { return time.Time(c) }
-
 // setup returns a service whose today is 2026-03-01, over a database with a
 // business service, a supplier service and two contacts.
 func setup(t *testing.T) *Service {
@@ -23,7 +19,7 @@ func setup(t *testing.T) *Service {
 	_, err := pool.Exec(t.Context(), `INSERT INTO cis (key, name, class, external_id) VALUES
 		('payments', 'Payments', 'business_service', 'payments'), ('isp-link', 'ISP', 'supplier_service', 'isp-link')`)
 	require.NoError(t, err)
-	s := NewService(pool, orchestrator.Runtime{Clock: fixedClock(time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC))})
+	s := NewService(pool, orchestrator.Runtime{Clock: orchestrator.NewManualClock(time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC))})
 	for _, in := range []ContactInput{{Key: "alice", Name: "Alice", Phone: "+1 555 0100"}, {Key: "bob", Name: "Bob", Deputies: []string{"alice"}}} {
 		_, err := s.CreateContact(t.Context(), in)
 		require.NoError(t, err)

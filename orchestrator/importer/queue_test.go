@@ -3,12 +3,12 @@ package importer
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
 )
 
 type fakeKind string
@@ -36,7 +36,7 @@ func TestQueueAdmits(t *testing.T) {
 		}
 		waited <- err
 	}()
-	require.Eventually(t, func() bool { _, w := reg.Load(); return w == 1 }, 10*time.Second, time.Millisecond)
+	eventually.True(t, func() bool { _, w := reg.Load(); return w == 1 }, "one import waits")
 	leaveRelations, err := enter(t.Context(), "relations")
 	require.NoError(t, err, "another type runs beside the first")
 	running, waiting := reg.Load()
@@ -58,8 +58,7 @@ func TestQueueAdmits(t *testing.T) {
 		}
 		close(entered)
 	}()
-	require.Eventually(t, func() bool { _, w := reg.Load(); return w == 1 }, 10*time.Second, time.Millisecond,
-		"the place given up is free again")
+	eventually.True(t, func() bool { _, w := reg.Load(); return w == 1 }, "the place given up is free again")
 	leaveRelations()
 	leaveContacts, ok := <-entered
 	require.True(t, ok, "a finished import's slot goes to the next")

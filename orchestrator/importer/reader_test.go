@@ -49,7 +49,10 @@ func readAll(t testing.TB, body, format string) ([][]any, Report, error) {
 	}
 	var rows [][]any
 	for r.Next() {
-		v, _ := r.Values()
+		v, err := r.Values()
+		if err != nil {
+			t.Fatalf("Values after Next returned true: %v", err)
+		}
 		rows = append(rows, append([]any(nil), v...))
 	}
 	return rows, rep, r.Err()
@@ -109,16 +112,19 @@ func TestLineLimit(t *testing.T) {
 }
 
 // FuzzCSVReader and FuzzJSONLReader feed arbitrary files to the readers:
-// they must not panic, and every problem must name a row that exists.
+// they must not panic, a file they refuse is refused as the user's
+// mistake, every problem names a row that exists, and every row handed on
+// passed validation.
 func FuzzCSVReader(f *testing.F) {
-	for _, s := range []string{"key,count\na,1\n", "\ufeffid;x\n\"a\nb\",2", "key\n=cmd|x\n", "key\n\xff\n", "key,on\r\na,yes\r\n"} {
+	for _, s := range []string{"key,count\na,1\n", "\ufeffid;x\n\"a\nb\",2", "key\n=cmd|x\n", "key\n\xff\n", "key,on\r\na,yes\r\n",
+		"", "count\n1\n", "key\na\n" + strings.Repeat("x", maxLineBytes+10)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) { checkReader(t, body, "csv") })
 }
 
 func FuzzJSONLReader(f *testing.F) {
-	for _, s := range []string{`{"key":"a"}`, "{\"key\":1}\n{}", "[]\n", "{\"wait\":\"-1h\"}"} {
+	for _, s := range []string{`{"key":"a"}`, "{\"key\":1}\n{}", "[]\n", "{\"wait\":\"-1h\"}", `{"key":"a"}` + "\n" + strings.Repeat("{", maxLineBytes+10)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) { checkReader(t, body, "jsonl") })
@@ -127,12 +133,30 @@ func FuzzJSONLReader(f *testing.F) {
 func checkReader(t *testing.T, body, format string) {
 	rows, rep, err := readAll(t, body, format)
 	if err != nil {
+		// A file the reader cannot go on with is the user's to fix: it
+		// must be an invalid-input error with a message, never internal.
+		if orchestrator.ErrorCode(err) != orchestrator.EINVALID || err.Error() == "" {
+			t.Fatalf("file refused with %q (code %s), want an invalid-input error", err, orchestrator.ErrorCode(err))
+		}
 		return
 	}
 	total := len(rows) + rep.Rejected
+	bad := map[int]bool{}
 	for _, p := range rep.Problems {
 		if p.Row < 1 || p.Row > total {
 			t.Fatalf("problem names row %d of %d: %+v", p.Row, total, p)
 		}
+		bad[p.Row] = true
+	}
+	last := 0
+	for _, v := range rows {
+		row, key := int(v[0].(int32)), v[1].(string)
+		if row <= last || row > total || bad[row] {
+			t.Fatalf("good row %d after row %d of %d (bad rows %v)", row, last, total, bad)
+		}
+		if key == "" {
+			t.Fatalf("row %d was handed on without its required key", row)
+		}
+		last = row
 	}
 }

@@ -46,7 +46,7 @@ func TestIncidentFigures(t *testing.T) {
 		at := utc(opened)
 		in := IncidentInput{Title: cause + " " + opened, Priority: priority, Cause: cause, OpenedAt: at, AffectedCIs: cis, AffectedServices: services}
 		if restored > 0 {
-			in.RestoredAt = ptr(at.Add(restored))
+			in.RestoredAt = new(at.Add(restored))
 		}
 		inc, err := store.CreateIncident(ctx, in)
 		require.NoError(t, err)
@@ -129,7 +129,7 @@ func TestAvailabilityUsesSLA(t *testing.T) {
 	require.Equal(t, "old", av.SLA.Name)
 	require.Equal(t, Measured24x7, av.MeasuredIn)
 
-	_, err = ServiceAvailability(ctx, pool, "svc-pay", utc("2024-01-01T00:00:00Z"), utc("2025-01-01T00:00:00Z"), AvailabilityOptions{Target: ptr(120.0), MeasuredIn: "always"})
+	_, err = ServiceAvailability(ctx, pool, "svc-pay", utc("2024-01-01T00:00:00Z"), utc("2025-01-01T00:00:00Z"), AvailabilityOptions{Target: new(120.0), MeasuredIn: "always"})
 	require.ElementsMatch(t, []string{"target", "measured_in"}, fieldsOf(err))
 }
 
@@ -139,7 +139,7 @@ func TestChangeFiguresAndTouches(t *testing.T) {
 	ctx := context.Background()
 	store := NewStore(pool)
 	ids := seedCIs(t, pool, "db1", "app1", "web1")
-	at := func(s string) *time.Time { return ptr(utc(s)) }
+	at := func(s string) *time.Time { return new(utc(s)) }
 	changes := []ChangeInput{
 		{Title: "major ok", Major: true, Status: "implemented", ActualStart: at("2025-05-01T10:00:00Z"), AffectedCIs: []string{"db1", "app1"}},
 		{Title: "emergency failed", Type: "emergency", Status: "failed", ActualStart: at("2025-05-02T10:00:00Z"), AffectedCIs: []string{"db1"}},

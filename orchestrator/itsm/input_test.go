@@ -53,7 +53,7 @@ func TestInputValidate(t *testing.T) {
 		"incident non-UTF-8":     {&IncidentInput{Title: "a\xffb", Priority: "P1", Cause: "fire", OpenedAt: opened}, "title"},
 		"incident blank key":     {&IncidentInput{Title: "x", Priority: "P1", Cause: "fire", OpenedAt: opened, AffectedCIs: []string{"db1", ""}}, "affected_cis[1]"},
 		"incident ancient":       {&IncidentInput{Title: "x", Priority: "P1", Cause: "fire", OpenedAt: utc("0001-01-01T00:00:01Z")}, "opened_at"},
-		"incident problem id":    {&IncidentInput{Title: "x", Priority: "P1", Cause: "fire", OpenedAt: opened, ProblemID: ptr(int64(-3))}, "problem_id"},
+		"incident problem id":    {&IncidentInput{Title: "x", Priority: "P1", Cause: "fire", OpenedAt: opened, ProblemID: new(int64(-3))}, "problem_id"},
 		"incident long ext id":   {&IncidentInput{Title: "x", Priority: "P1", Cause: "fire", OpenedAt: opened, ExternalID: strings.Repeat("x", 201)}, "external_id"},
 		"problem ok":             {&ProblemInput{Title: "x", Status: "open", OpenedAt: opened}, ""},
 		"problem known error":    {&ProblemInput{Title: "x", Status: "known_error", OpenedAt: opened}, "known_error"},

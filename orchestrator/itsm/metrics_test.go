@@ -9,8 +9,6 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func TestUnion(t *testing.T) {
 	t.Parallel()
 	h := func(n int) time.Time { return utc("2026-01-01T00:00:00Z").Add(time.Duration(n) * time.Hour) }
@@ -27,10 +25,10 @@ func TestComputeStats(t *testing.T) {
 	now := utc("2026-06-01T00:00:00Z")
 	spans := []incidentSpan{
 		// Opened before the period: only its last hour counts as outage.
-		{Severe: false, Cause: "network", OpenedAt: utc("2024-12-31T23:00:00Z"), EndedAt: ptr(utc("2025-01-01T01:00:00Z"))},
+		{Severe: false, Cause: "network", OpenedAt: utc("2024-12-31T23:00:00Z"), EndedAt: new(utc("2025-01-01T01:00:00Z"))},
 		// Two severe incidents overlapping by an hour: 3 h of outage, 2 h to repair each.
-		{Severe: true, Cause: "hardware", OpenedAt: utc("2025-02-01T00:00:00Z"), EndedAt: ptr(utc("2025-02-01T02:00:00Z"))},
-		{Severe: true, Cause: "software", OpenedAt: utc("2025-02-01T01:00:00Z"), EndedAt: ptr(utc("2025-02-01T03:00:00Z"))},
+		{Severe: true, Cause: "hardware", OpenedAt: utc("2025-02-01T00:00:00Z"), EndedAt: new(utc("2025-02-01T02:00:00Z"))},
+		{Severe: true, Cause: "software", OpenedAt: utc("2025-02-01T01:00:00Z"), EndedAt: new(utc("2025-02-01T03:00:00Z"))},
 		// Still open: an outage until the period's end, no repair time.
 		{Severe: true, Cause: "hardware", OpenedAt: utc("2025-12-31T23:00:00Z")},
 	}

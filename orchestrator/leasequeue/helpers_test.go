@@ -2,8 +2,8 @@ package leasequeue
 
 import (
 	"context"
+	"io"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +14,8 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/orchestrator/telemetry/metrictest"
+	"github.com/bcdr/bcdr/orchestrator/testlog"
 )
 
 // job is a row of the test queue, read by name as a user of the queue
@@ -76,11 +78,14 @@ type harness struct {
 	clock    *orchestrator.ManualClock
 	registry *prometheus.Registry
 	group    int64
+	log      io.Writer
 }
 
 func setup(t *testing.T, clock *orchestrator.ManualClock) *harness {
 	t.Helper()
-	h := &harness{t: t, pool: pgtest.New(t), clock: clock, registry: prometheus.NewRegistry()}
+	// The log is made first, so it falls silent after every other cleanup.
+	h := &harness{t: t, log: testlog.Writer(t), clock: clock, registry: prometheus.NewRegistry()}
+	h.pool = pgtest.New(t)
 	_, err := h.pool.Exec(context.Background(), jobsSchema)
 	require.NoError(t, err)
 	h.group = h.newGroup("default", true)
@@ -105,7 +110,7 @@ func (h *harness) queue(replica string, opts Options) *Queue[job] {
 		opts.Registry = h.registry
 	}
 	opts.Metrics = "lq_test"
-	rt := orchestrator.Runtime{Logger: slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	rt := orchestrator.Runtime{Logger: slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if h.clock != nil {
 		rt.Clock = h.clock
 	}
@@ -159,21 +164,5 @@ func (h *harness) claimOne(q *Queue[job]) Claimed[job] {
 // metric reads a counter or gauge of the shared registry.
 func (h *harness) metric(name string) float64 {
 	h.t.Helper()
-	families, err := h.registry.Gather()
-	require.NoError(h.t, err)
-	for _, f := range families {
-		if f.GetName() == name {
-			m := f.GetMetric()[0]
-			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	return 0
-}
-
-// testWriter sends log lines to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
+	return metrictest.Value(h.t, h.registry, name)
 }

@@ -11,10 +11,11 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/orchestrator/eventually"
 )
 
 // reachableDir returns a fresh directory that the postgres user can enter
@@ -188,7 +189,7 @@ func TestStart_RecoversFromKilledServer(t *testing.T) {
 	p, err := readPIDFile(c1.DataDir())
 	require.NoError(t, err)
 	require.NoError(t, syscall.Kill(p.pid, syscall.SIGKILL))
-	require.Eventually(t, func() bool { return syscall.Kill(p.pid, 0) != nil }, 10*time.Second, 20*time.Millisecond)
+	eventually.True(t, func() bool { return syscall.Kill(p.pid, 0) != nil }, "the process %d is gone", p.pid)
 
 	// postmaster.pid is left behind, naming a dead process.
 	_, err = os.Stat(filepath.Join(c1.DataDir(), "postmaster.pid"))

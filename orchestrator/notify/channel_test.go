@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -121,15 +122,31 @@ func TestEventNormalize(t *testing.T) {
 	require.Contains(t, e.Details["omitted"], "more than")
 }
 
-// Whatever URL is stored, validation does not panic and the redacted form
-// never shows more than the first path segment or any of the query.
+// Whatever URL is stored, validation accepts exactly the absolute http(s)
+// URLs a webhook may post to and names the url field otherwise, and the
+// redacted form never shows more than the first path segment or any of the
+// query.
 func FuzzChannelURL(f *testing.F) {
-	for _, s := range []string{"https://hooks.slack.com/services/T0/B0/XYZ", "http://h:1/a?b=c", "https://[::1]/x/y", "ftp://x", "%", "https://a/%zz/b"} {
+	for _, s := range []string{"https://hooks.slack.com/services/T0/B0/XYZ", "http://h:1/a?b=c", "https://[::1]/x/y", "ftp://x", "%", "https://a/%zz/b",
+		"https://user:pw@h/x", "https://h/x#frag", "https://h/***", "https://h/a b", "https:///x", "", "https://h/" + strings.Repeat("a", 2000), "HTTPS://h/x", "http:h"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		c := channelRow{Channel: Channel{Name: "x", Kind: KindWebhook, Events: []string{"*"}}, rawURL: raw}
-		_ = c.validate(testSecrets)
+		err := c.validate(testSecrets)
+		u, perr := url.Parse(raw)
+		postable := perr == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Opaque == "" &&
+			u.User == nil && u.Fragment == "" && len(raw) <= 2000 && !strings.Contains(raw, redactedMark) &&
+			!strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f })
+		if postable && err != nil {
+			t.Fatalf("a postable URL %q was refused: %v", raw, err)
+		}
+		if !postable {
+			var oe *orchestrator.Error
+			if !errors.As(err, &oe) || oe.Code != orchestrator.EINVALID || len(oe.Fields) != 1 || oe.Fields[0].Field != "url" || oe.Fields[0].Message == "" {
+				t.Fatalf("URL %q: want one invalid-input problem naming url, got %#v", raw, err)
+			}
+		}
 		red := redactURL(raw)
 		if u, err := url.Parse(raw); err == nil && u.RawQuery != "" {
 			// The query may look like the path ("A?A"); what follows the

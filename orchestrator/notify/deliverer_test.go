@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
+	"github.com/bcdr/bcdr/orchestrator/outbound/outboundtest"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -24,7 +26,7 @@ func pageOf(limit int) orchestrator.Page { return orchestrator.Page{Limit: limit
 // each retry waiting for its backoff.
 func TestRetriesUntilDelivered(t *testing.T) {
 	h := setup(t)
-	rcv := newReceiver(t, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	rcv := outboundtest.NewReceiver(t, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
 	ch := h.channel("ops", KindWebhook, rcv.URL+"/services/T0/B0/XYZ", []string{"check_failed"}, nil)
 	h.publish(event(12, "check/1"))
 	d := h.deliverer("r1", Options{BackoffMin: 10 * time.Second, BackoffMax: time.Minute})
@@ -55,7 +57,7 @@ func TestRetriesUntilDelivered(t *testing.T) {
 	require.NotNil(t, got.FinishedAt)
 	require.Nil(t, got.NextAttemptAt)
 
-	reqs := rcv.requests()
+	reqs := rcv.Requests()
 	require.Len(t, reqs, 3)
 	for i, r := range reqs {
 		require.Equal(t, got.IdempotencyKey, r.Header.Get("Idempotency-Key"))
@@ -72,7 +74,7 @@ func TestRetriesUntilDelivered(t *testing.T) {
 // is dead and is not sent again.
 func TestDeadAfterMaxAttempts(t *testing.T) {
 	h := setup(t)
-	rcv := newReceiver(t, 500, 500, 500, 500, 500)
+	rcv := outboundtest.NewReceiver(t, 500, 500, 500, 500, 500)
 	ch := h.channel("ops", KindSlack, rcv.URL, []string{"*"}, nil)
 	h.publish(event(1, "check/1"))
 	d := h.deliverer("r1", Options{MaxAttempts: 3})
@@ -87,7 +89,7 @@ func TestDeadAfterMaxAttempts(t *testing.T) {
 	require.NotNil(t, got.FinishedAt)
 	h.clock.Advance(time.Hour)
 	require.Equal(t, 0, h.step(d))
-	require.Len(t, rcv.requests(), 3)
+	require.Len(t, rcv.Requests(), 3)
 	require.Equal(t, 1.0, h.counter("dead", "slack"))
 	require.Equal(t, 3.0, h.counter("failed_attempts", "slack"))
 }
@@ -99,7 +101,7 @@ func TestDeadAfterMaxAttempts(t *testing.T) {
 // write is fenced off.
 func TestCrashedReplicaIsTakenOver(t *testing.T) {
 	h := setup(t)
-	rcv := newReceiver(t)
+	rcv := outboundtest.NewReceiver(t)
 	ch := h.channel("ops", KindWebhook, rcv.URL, []string{"check_failed"}, nil)
 	h.publish(event(7, "check/9"))
 	ctx := context.Background()
@@ -122,7 +124,7 @@ func TestCrashedReplicaIsTakenOver(t *testing.T) {
 	require.Equal(t, 2, got.Attempts)
 	require.Equal(t, "survivor", got.Replica)
 
-	reqs := rcv.requests()
+	reqs := rcv.Requests()
 	require.Len(t, reqs, 2)
 	require.Equal(t, got.IdempotencyKey, reqs[0].Header.Get("Idempotency-Key"))
 	require.Equal(t, got.IdempotencyKey, reqs[1].Header.Get("Idempotency-Key"))
@@ -179,7 +181,7 @@ func TestCancelledDelivererRequeues(t *testing.T) {
 // queues nothing; a new occurrence is a new row. Run delivers on its own.
 func TestPublishDeduplicates(t *testing.T) {
 	h := setup(t)
-	rcv := newReceiver(t)
+	rcv := outboundtest.NewReceiver(t)
 	ch := h.channel("ops", KindWebhook, rcv.URL, []string{"check_failed", "rpo_breached"}, nil)
 	other := h.channel("missed schedules only", KindWebhook, rcv.URL, []string{"schedule_missed"}, nil)
 	off := false
@@ -200,12 +202,11 @@ func TestPublishDeduplicates(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = h.delivererOn(orchestrator.SystemClock{}, "r1", Options{}).Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	require.Eventually(t, func() bool { return len(rcv.requests()) == 1 && h.only(ch.ID).Status == DeliveryDelivered },
-		5*time.Second, 10*time.Millisecond)
+	eventually.True(t, func() bool { return len(rcv.Requests()) == 1 && h.only(ch.ID).Status == DeliveryDelivered }, "delivered once")
 
 	h.publish(event(5, "check/1"))
 	h.publish(event(5, "check/3"))
-	require.Eventually(t, func() bool { return len(rcv.requests()) == 2 }, 5*time.Second, 10*time.Millisecond)
+	eventually.True(t, func() bool { return len(rcv.Requests()) == 2 }, "a second request")
 	ds := h.deliveries(ch.ID)
 	require.Len(t, ds, 2)
 	require.NotEqual(t, ds[0].IdempotencyKey, ds[1].IdempotencyKey)
@@ -230,7 +231,7 @@ func TestPublishRejectsBadEvents(t *testing.T) {
 // delivers once the database answers again.
 func TestRunSurvivesDatabaseErrors(t *testing.T) {
 	h := setup(t)
-	rcv := newReceiver(t)
+	rcv := outboundtest.NewReceiver(t)
 	h.channel("ops", KindWebhook, rcv.URL, []string{"*"}, nil)
 	ctx := context.Background()
 	_, err := h.pool.Exec(ctx, `ALTER TABLE notification_outbox RENAME TO notification_outbox_away`)
@@ -243,10 +244,10 @@ func TestRunSurvivesDatabaseErrors(t *testing.T) {
 		_ = h.delivererOn(orchestrator.SystemClock{}, "r1", Options{PollInterval: 5 * time.Millisecond}).Run(runCtx)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	require.Eventually(t, func() bool { return h.counter("loop_errors", "") >= 3 }, 5*time.Second, 5*time.Millisecond)
+	eventually.True(t, func() bool { return h.counter("loop_errors", "") >= 3 }, "three loop errors counted")
 
 	_, err = h.pool.Exec(ctx, `ALTER TABLE notification_outbox_away RENAME TO notification_outbox`)
 	require.NoError(t, err)
 	h.publish(event(1, "after the outage"))
-	require.Eventually(t, func() bool { return len(rcv.requests()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	eventually.True(t, func() bool { return len(rcv.Requests()) == 1 }, "one request arrives")
 }

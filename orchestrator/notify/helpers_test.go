@@ -4,10 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,47 +16,9 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 	"github.com/bcdr/bcdr/orchestrator/secretref"
+	"github.com/bcdr/bcdr/orchestrator/telemetry/metrictest"
+	"github.com/bcdr/bcdr/orchestrator/testlog"
 )
-
-// received is one request a receiver got.
-type received struct {
-	Header http.Header
-	Body   []byte
-}
-
-// receiver is a webhook endpoint on loopback that answers with the given
-// statuses in turn, then 200, and keeps every request.
-type receiver struct {
-	*httptest.Server
-	mu       sync.Mutex
-	statuses []int
-	got      []received
-}
-
-func newReceiver(t *testing.T, statuses ...int) *receiver {
-	r := &receiver{statuses: statuses}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.got = append(r.got, received{Header: req.Header.Clone(), Body: body})
-		status := http.StatusOK
-		if len(r.statuses) > 0 {
-			status, r.statuses = r.statuses[0], r.statuses[1:]
-		}
-		r.mu.Unlock()
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, http.StatusText(status))
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-// requests returns a copy of what the receiver got so far.
-func (r *receiver) requests() []received {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]received(nil), r.got...)
-}
 
 // harness is a database, a channel service and a shared metrics registry.
 type harness struct {
@@ -68,6 +26,7 @@ type harness struct {
 	pool     *pgxpool.Pool
 	svc      *Service
 	registry *prometheus.Registry
+	log      io.Writer
 	clock    *orchestrator.ManualClock
 	env      map[string]string
 	// secrets exposes HOOK_SECRET and files in a directory of the test's.
@@ -76,9 +35,11 @@ type harness struct {
 
 func setup(t *testing.T) *harness {
 	t.Helper()
+	// The log is made first, so it falls silent after every other cleanup.
+	log := testlog.Writer(t)
 	pool := pgtest.New(t)
 	secrets := secretref.Policy{ExtraEnv: []string{"HOOK_SECRET"}, Dir: t.TempDir()}
-	return &harness{t: t, pool: pool, svc: NewService(pool, orchestrator.Runtime{}, secrets), registry: prometheus.NewRegistry(), secrets: secrets,
+	return &harness{t: t, log: log, pool: pool, svc: NewService(pool, orchestrator.Runtime{}, secrets), registry: prometheus.NewRegistry(), secrets: secrets,
 		// Ahead of the database clock, so rows published now are due.
 		clock: orchestrator.NewManualClock(time.Now().Add(time.Minute).UTC().Truncate(time.Millisecond)),
 		env:   map[string]string{}}
@@ -126,7 +87,7 @@ func (h *harness) delivererOn(clock orchestrator.Clock, replica string, opts Opt
 	// The receivers are httptest servers on loopback, which the default
 	// address policy refuses.
 	opts.OutboundPolicy = loopbackAllowed(h.t)
-	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelError}))
+	logger := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelError}))
 	return NewDeliverer(h.pool, orchestrator.Runtime{Logger: logger, Clock: clock}, opts)
 }
 
@@ -166,32 +127,10 @@ func (h *harness) step(d *Deliverer) int {
 // kind "" reads an unlabelled counter.
 func (h *harness) counter(name, kind string) float64 {
 	h.t.Helper()
-	families, err := h.registry.Gather()
-	require.NoError(h.t, err)
-	for _, f := range families {
-		if f.GetName() != "bcdr_notify_"+name+"_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if kind == "" {
-				return m.GetCounter().GetValue()
-			}
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "kind" && l.GetValue() == kind {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
+	if kind == "" {
+		return metrictest.Value(h.t, h.registry, "bcdr_notify_"+name+"_total")
 	}
-	return 0
-}
-
-// testWriter sends log lines to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
+	return metrictest.Value(h.t, h.registry, "bcdr_notify_"+name+"_total", "kind", kind)
 }
 
 // event is a check_failed event about target n.

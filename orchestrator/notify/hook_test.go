@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
+	"github.com/bcdr/bcdr/orchestrator/outbound/outboundtest"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 )
 
@@ -17,7 +19,7 @@ import (
 // notification with that record, and a channel receives it.
 func TestSchedulerHookPublishesMissedRuns(t *testing.T) {
 	h := setup(t)
-	rcv := newReceiver(t)
+	rcv := outboundtest.NewReceiver(t)
 	ch := h.channel("ops", KindWebhook, rcv.URL, []string{"schedule_missed"}, nil)
 	quiet := h.channel("checks only", KindWebhook, rcv.URL, []string{"check_failed"}, nil)
 
@@ -34,7 +36,7 @@ func TestSchedulerHookPublishesMissedRuns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
-	require.Eventually(t, func() bool { return len(h.deliveries(ch.ID)) > 0 }, 5*time.Second, 10*time.Millisecond)
+	eventually.True(t, func() bool { return len(h.deliveries(ch.ID)) > 0 }, "a delivery is queued")
 	cancel()
 	<-done
 
@@ -46,7 +48,7 @@ func TestSchedulerHookPublishesMissedRuns(t *testing.T) {
 	require.Empty(t, h.deliveries(quiet.ID))
 
 	require.Equal(t, 1, h.step(h.deliverer("r1", Options{})))
-	reqs := rcv.requests()
+	reqs := rcv.Requests()
 	require.Len(t, reqs, 1)
 	var body WebhookPayload
 	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))

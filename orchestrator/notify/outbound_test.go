@@ -10,6 +10,7 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/outbound"
+	"github.com/bcdr/bcdr/orchestrator/outbound/outboundtest"
 )
 
 // loopbackAllowed is the address policy of tests whose receivers are
@@ -44,7 +45,7 @@ func TestLastErrorKeepsNoBody(t *testing.T) {
 // is sent, and last_error says how to allow it.
 func TestLoopbackChannelRefusedByDefault(t *testing.T) {
 	h := setup(t)
-	rcv := newReceiver(t)
+	rcv := outboundtest.NewReceiver(t)
 	ch := h.channel("ops", KindWebhook, rcv.URL, []string{"*"}, nil)
 	h.publish(event(1, "check/1"))
 	d := NewDeliverer(h.pool, orchestrator.Runtime{Clock: h.clock}, Options{Replica: "r1", Registry: prometheus.NewRegistry(),
@@ -54,5 +55,5 @@ func TestLoopbackChannelRefusedByDefault(t *testing.T) {
 	require.Equal(t, DeliveryPending, got.Status)
 	require.Nil(t, got.LastStatusCode)
 	require.Contains(t, got.LastError, "address 127.0.0.1 is not allowed for outbound calls (loopback); allow it with BCDR_OUTBOUND_ALLOW")
-	require.Empty(t, rcv.requests())
+	require.Empty(t, rcv.Requests())
 }

@@ -16,13 +16,15 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/orchestrator/outbound/outboundtest"
 )
 
 // One event reaches a generic, a Slack and a Teams channel, each in the
 // shape its receiver understands.
 func TestPayloadShapes(t *testing.T) {
 	h := setup(t)
-	generic, slack, teams := newReceiver(t), newReceiver(t), newReceiver(t)
+	generic, slack, teams := outboundtest.NewReceiver(t), outboundtest.NewReceiver(t), outboundtest.NewReceiver(t)
 	gc := h.channel("generic", KindWebhook, generic.URL, []string{"check_failed"}, nil)
 	h.channel("slack", KindSlack, slack.URL+"/services/T0/B0/XYZ", []string{"*"}, nil)
 	h.channel("teams", KindTeams, teams.URL, []string{"check_failed", "rpo_breached"}, nil)
@@ -31,7 +33,7 @@ func TestPayloadShapes(t *testing.T) {
 	h.publish(e)
 	require.Equal(t, 3, h.step(h.deliverer("r1", Options{})))
 
-	g := generic.requests()
+	g := generic.Requests()
 	require.Len(t, g, 1)
 	require.Equal(t, "application/json", g[0].Header.Get("Content-Type"))
 	require.Empty(t, g[0].Header.Get(SignatureHeader), "unsigned channel")
@@ -43,7 +45,7 @@ func TestPayloadShapes(t *testing.T) {
 		"details": map[string]any{"target_id": 12.0, "ci": "db1", "message": "pack 3f2a is damaged"},
 	}, body)
 
-	s := slack.requests()
+	s := slack.Requests()
 	require.Len(t, s, 1)
 	var msg struct {
 		Text   string `json:"text"`
@@ -68,7 +70,7 @@ func TestPayloadShapes(t *testing.T) {
 	require.Contains(t, msg.Blocks[2].Fields[0].Text, "*Subject*\nbackup-target/12")
 	require.Contains(t, string(s[0].Body), `"*ci*\ndb1"`)
 
-	tm := teams.requests()
+	tm := teams.Requests()
 	require.Len(t, tm, 1)
 	var card struct {
 		Type        string `json:"type"`

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -14,7 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/orchestrator/telemetry/metrictest"
+	"github.com/bcdr/bcdr/orchestrator/testlog"
 )
 
 // harness is a database, a schedule service, a shared metrics registry and
@@ -25,7 +29,7 @@ type harness struct {
 	svc      *Service
 	clock    *orchestrator.ManualClock // nil: the database clock
 	registry *prometheus.Registry
-	log      *testLog
+	log      io.Writer
 
 	mu    sync.Mutex
 	calls map[string]int // "schedule/fire_at" → invocations
@@ -35,8 +39,8 @@ type harness struct {
 // setup returns a harness on a fresh database; clock may be nil.
 func setup(t testing.TB, clock *orchestrator.ManualClock) *harness {
 	t.Helper()
-	h := &harness{t: t, log: &testLog{t: t}, clock: clock, registry: prometheus.NewRegistry(), calls: map[string]int{}}
-	t.Cleanup(h.log.end) // registered first, so it runs after every other cleanup
+	// The log is made first, so it falls silent after every other cleanup.
+	h := &harness{t: t, log: testlog.Writer(t), clock: clock, registry: prometheus.NewRegistry(), calls: map[string]int{}}
 	h.pool = pgtest.New(t)
 	var c orchestrator.Clock
 	if clock != nil {
@@ -121,7 +125,7 @@ func (h *harness) create(name, expr string, in Input) Schedule {
 	h.t.Helper()
 	in.Name, in.Cron = &name, &expr
 	if in.Kind == nil {
-		in.Kind = ptr(KindBackupCheck)
+		in.Kind = new(KindBackupCheck)
 	}
 	sc, err := h.svc.Create(context.Background(), in)
 	require.NoError(h.t, err)
@@ -154,48 +158,15 @@ func (h *harness) adminConn() *pgx.Conn {
 	return conn
 }
 
-// eventually waits for cond, failing the test after 5 s.
+// eventually waits for cond, polled on the test goroutine (see package
+// eventually for the bound).
 func (h *harness) eventually(cond func() bool, msg string, args ...any) {
 	h.t.Helper()
-	require.Eventually(h.t, cond, 5*time.Second, 10*time.Millisecond, append([]any{msg}, args...)...)
+	eventually.True(h.t, cond, msg, args...)
 }
 
 // metric reads a counter or gauge from the shared registry, summed over labels.
 func (h *harness) metric(name string) float64 {
 	h.t.Helper()
-	families, err := h.registry.Gather()
-	require.NoError(h.t, err)
-	var sum float64
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	return sum
-}
-
-// testLog sends log lines to the test log (shown when a test fails) until
-// the test ends; later lines from leftover goroutines are dropped.
-type testLog struct {
-	mu    sync.Mutex
-	t     testing.TB
-	ended bool
-}
-
-func (w *testLog) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.ended {
-		w.t.Logf("%s", p)
-	}
-	return len(p), nil
-}
-
-func (w *testLog) end() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.ended = true
+	return metrictest.Value(h.t, h.registry, name)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,8 +14,10 @@ import (
 
 	"github.com/bcdr/bcdr/migrations"
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/localpg"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
+	"github.com/bcdr/bcdr/orchestrator/localpg/localpgtest"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
+	"github.com/bcdr/bcdr/orchestrator/testlog"
 )
 
 // The database server restarts while runs are in flight and while a firing
@@ -30,13 +30,7 @@ func TestRecoversFromDatabaseRestart(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := context.Background()
-	home := t.TempDir()
-	// The server runs as postgres when the test runs as root.
-	require.NoError(t, os.Chmod(filepath.Dir(home), 0o755))
-	cfg := localpg.Config{Dir: filepath.Join(home, "pg"), Ephemeral: true}
-	cluster, err := localpg.Start(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, cluster.Stop(context.Background())) })
+	cluster := localpgtest.Start(t)
 	url := cluster.URL("postgres")
 	open := func() *pgxpool.Pool {
 		pool, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 4})
@@ -52,9 +46,8 @@ func TestRecoversFromDatabaseRestart(t *testing.T) {
 
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	clock := orchestrator.NewManualClock(t0)
-	h := &harness{t: t, pool: pool, svc: NewService(pool, orchestrator.Runtime{Clock: clock}, ServiceOptions{Handled: Kinds}), clock: clock, log: &testLog{t: t},
+	h := &harness{t: t, pool: pool, svc: NewService(pool, orchestrator.Runtime{Clock: clock}, ServiceOptions{Handled: Kinds}), clock: clock, log: testlog.Writer(t),
 		registry: prometheus.NewRegistry(), calls: map[string]int{}}
-	t.Cleanup(h.log.end)
 	const schedules, replicas, minutes = 12, 2, 6
 	for i := range schedules {
 		h.create(fmt.Sprintf("every minute %02d", i), "* * * * *", Input{})
@@ -97,18 +90,16 @@ func TestRecoversFromDatabaseRestart(t *testing.T) {
 	}
 	for m := 1; m <= 2; m++ {
 		clock.Set(fire(m))
-		require.Eventually(t, succeeded(m), 10*time.Second, 10*time.Millisecond, "minute %d", m)
+		eventually.True(t, succeeded(m), "minute %d", m)
 	}
 
 	clock.Set(fire(3))
-	require.Eventually(t, func() bool { return inFlight.Load() == schedules }, 10*time.Second, 10*time.Millisecond, "minute 3 in flight")
+	eventually.True(t, func() bool { return inFlight.Load() == schedules }, "minute 3 in flight")
 	require.NoError(t, cluster.Stop(ctx))
 	clock.Set(fire(4)) // falls due while the server is down
 	errorsBefore := h.metric("bcdr_scheduler_loop_errors_total")
-	require.Eventually(t, func() bool { return h.metric("bcdr_scheduler_loop_errors_total") >= errorsBefore+replicas },
-		10*time.Second, 10*time.Millisecond, "the replicas notice the outage")
-	cluster, err = localpg.Start(ctx, cfg)
-	require.NoError(t, err)
+	eventually.True(t, func() bool { return h.metric("bcdr_scheduler_loop_errors_total") >= errorsBefore+replicas }, "the replicas notice the outage")
+	require.NoError(t, cluster.Start(ctx))
 	require.Equal(t, url, cluster.URL("postgres"), "the server is back where it was")
 	close(restarted)
 
@@ -116,7 +107,7 @@ func TestRecoversFromDatabaseRestart(t *testing.T) {
 		if m > 4 {
 			clock.Set(fire(m))
 		}
-		require.Eventually(t, succeeded(m), 60*time.Second, 10*time.Millisecond, "minute %d after the restart", m)
+		eventually.True(t, succeeded(m), "minute %d after the restart", m)
 	}
 	total, twice, _ := h.invocations()
 	require.Empty(t, twice, "firings run more than once")

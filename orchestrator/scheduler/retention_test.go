@@ -13,7 +13,7 @@ import (
 func TestPruneRuns(t *testing.T) {
 	t.Parallel()
 	h := setup(t, nil)
-	sc := h.create("pruned", "0 3 * * *", Input{Target: ptr("1")})
+	sc := h.create("pruned", "0 3 * * *", Input{Target: new("1")})
 	ctx := context.Background()
 	_, err := h.pool.Exec(ctx, `INSERT INTO schedule_runs (schedule_id, fire_at, run_after, status, finished_at, replica, lease_expires_at)
 		VALUES ($1, now() - interval '500 days', now() - interval '500 days', 'succeeded', now() - interval '500 days', '', NULL),

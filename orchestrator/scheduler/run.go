@@ -3,7 +3,6 @@ package scheduler
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -100,36 +99,4 @@ func scanClaimedRun(row pgx.CollectableRow) (Run, error) {
 		&r.ScheduleName, &r.Kind, &r.Target, &maxRunS)
 	r.MaxRun = time.Duration(maxRunS) * time.Second
 	return r, err
-}
-
-// excerpt bounds text for storage: valid UTF-8 without NUL bytes (which
-// PostgreSQL text refuses), and when too long the head and the tail, where
-// command output usually says what went wrong.
-func excerpt(s string, max int) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-	if len(s) <= max {
-		return s
-	}
-	const marker = "\n…[truncated]…\n"
-	head := (max - len(marker)) / 4
-	tail := max - len(marker) - head
-	return cutValid(s[:head], false) + marker + cutValid(s[len(s)-tail:], true)
-}
-
-// cutValid drops the partial rune a byte cut left at one end of s.
-func cutValid(s string, atStart bool) string {
-	if atStart {
-		for len(s) > 0 && !utf8.RuneStart(s[0]) {
-			s = s[1:]
-		}
-		return s
-	}
-	for len(s) > 0 {
-		r, size := utf8.DecodeLastRuneInString(s)
-		if r != utf8.RuneError || size > 1 {
-			return s
-		}
-		s = s[:len(s)-1]
-	}
-	return s
 }

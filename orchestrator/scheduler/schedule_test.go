@@ -1,10 +1,8 @@
 package scheduler
 
 import (
-	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -82,8 +80,8 @@ func TestValidateNamesEveryField(t *testing.T) {
 	neg := orchestrator.Duration(-time.Second)
 	long := orchestrator.Duration(48 * time.Hour)
 	sc.apply(Input{
-		Name: ptr(" "), Kind: ptr(Kind("backup")), Target: ptr("a\x00b"), Cron: ptr("nope"), Timezone: ptr("Nowhere/City"),
-		CatchUpWindow: &neg, Jitter: &long, MaxRun: ptr(orchestrator.Duration(0)),
+		Name: new(" "), Kind: new(Kind("backup")), Target: new("a\x00b"), Cron: new("nope"), Timezone: new("Nowhere/City"),
+		CatchUpWindow: &neg, Jitter: &long, MaxRun: new(orchestrator.Duration(0)),
 	})
 	_, err := sc.validate(Kinds, true)
 	var fields []string
@@ -161,18 +159,6 @@ func TestJitterOffset(t *testing.T) {
 	require.Greater(t, len(seen), 150, "offsets spread out")
 }
 
-func TestExcerpt(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, "short", excerpt("short", 100))
-	require.Equal(t, "ab\uFFFDc", excerpt("a\x00b\xffc", 100))
-	long := strings.Repeat("é", 3000) + "FATAL: disk full"
-	got := excerpt(long, maxOutputBytes)
-	require.LessOrEqual(t, len(got), maxOutputBytes)
-	require.True(t, utf8.ValidString(got))
-	require.True(t, strings.HasSuffix(got, "FATAL: disk full"), "keeps the tail")
-	require.Contains(t, got, "[truncated]")
-}
-
 func FuzzParseCron(f *testing.F) {
 	for _, seed := range []string{"*/5 * * * *", "@daily", "@every 1h", "0 0 31 2 *", "TZ=", "1-5/2,7 */3 ? JAN-DEC MON", "@every -1s"} {
 		f.Add(seed, "UTC")
@@ -193,5 +179,3 @@ func FuzzParseCron(f *testing.F) {
 		require.True(t, p.next.After(next.Add(3*time.Hour)))
 	})
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -133,27 +134,47 @@ func TestLeaseGivesUpAfterMaxAttempts(t *testing.T) {
 }
 
 // The heartbeat keeps a long run's lease alive, so a second replica never
-// takes over a run that is still going.
+// takes over a run that is still going. Time is the test's clock: three
+// leases' worth passes in steps shorter than a lease, and after each step
+// the test waits for a heartbeat at the new time, so however slowly the
+// replicas are scheduled the lease lapses only if nothing renews it.
 func TestHeartbeatKeepsLease(t *testing.T) {
 	t.Parallel()
-	h := setup(t, nil)
+	clock := orchestrator.NewManualClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	h := setup(t, clock)
 	ctx := context.Background()
 	sc := h.create("long", "@daily", Input{})
+	started, release := make(chan struct{}, 2), make(chan struct{})
 	slow := h.handler(func(ctx context.Context, _ Run) (string, error) {
+		started <- struct{}{}
 		select {
-		case <-time.After(time.Second):
+		case <-release:
 			return "done", nil
 		case <-ctx.Done():
 			return "", context.Cause(ctx)
 		}
 	})
 	for _, name := range []string{"a", "b"} {
-		s := h.scheduler(name, Options{LeaseDuration: 250 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond})
+		s := h.scheduler(name, Options{LeaseDuration: time.Minute, HeartbeatInterval: 20 * time.Millisecond})
 		s.Register(KindBackupCheck, slow)
 		h.start(s)
 	}
 	_, err := h.svc.FireNow(ctx, sc.ID)
 	require.NoError(t, err)
+	h.eventually(func() bool { return len(started) == 1 }, "the run started")
+
+	for range 6 {
+		clock.Advance(30 * time.Second)
+		renewed := clock.Now().Add(time.Minute)
+		// Heartbeats come every 20 ms of real time: 30 s is generous.
+		eventually.TrueWithin(t, 30*time.Second, func() bool {
+			run := h.runsOf(sc.ID)[0]
+			require.Equal(t, StatusRunning, run.Status)
+			require.Equal(t, 1, run.Attempts, "taken over while running")
+			return run.LeaseExpiresAt != nil && !run.LeaseExpiresAt.Before(renewed)
+		}, "a heartbeat renews the lease to %s", renewed)
+	}
+	close(release)
 	h.eventually(func() bool { return h.runsOf(sc.ID)[0].Status == StatusSucceeded }, "finished")
 	run := h.runsOf(sc.ID)[0]
 	require.Equal(t, 1, run.Attempts)
@@ -161,6 +182,7 @@ func TestHeartbeatKeepsLease(t *testing.T) {
 	require.True(t, run.HeartbeatAt.After(*run.StartedAt), "heartbeats were recorded")
 	total, _, _ := h.invocations()
 	require.Equal(t, 1, total)
+	require.Len(t, started, 1, "no second replica started the run")
 }
 
 // Misfire policy: after an outage, firings within the catch-up window run
@@ -172,9 +194,9 @@ func TestMisfirePolicy(t *testing.T) {
 	h := setup(t, clock)
 	window := func(d time.Duration) *orchestrator.Duration { v := orchestrator.Duration(d); return &v }
 	every10 := h.create("every 10 minutes", "*/10 * * * *", Input{CatchUpWindow: window(30 * time.Minute)})
-	hourly := h.create("hourly", "0 * * * *", Input{CatchUpWindow: window(10 * time.Minute), Kind: ptr(KindReport)})
+	hourly := h.create("hourly", "0 * * * *", Input{CatchUpWindow: window(10 * time.Minute), Kind: new(KindReport)})
 	noon := h.create("noon, no catch-up", "0 12 * * *", Input{CatchUpWindow: window(0)})
-	off := h.create("disabled", "* * * * *", Input{Enabled: ptr(false)})
+	off := h.create("disabled", "* * * * *", Input{Enabled: new(false)})
 
 	// Every replica was down from 10:00 to 12:05.
 	clock.Set(t0.Add(2*time.Hour + 5*time.Minute))
@@ -250,7 +272,7 @@ func TestJitterAndDisable(t *testing.T) {
 		require.Empty(t, claimed, "not before its jitter offset")
 	}
 
-	_, err := h.svc.Update(ctx, sc.ID, Input{Enabled: ptr(false)})
+	_, err := h.svc.Update(ctx, sc.ID, Input{Enabled: new(false)})
 	require.NoError(t, err)
 	runs = h.runsOf(sc.ID)
 	require.Equal(t, StatusCancelled, runs[0].Status)
@@ -258,7 +280,7 @@ func TestJitterAndDisable(t *testing.T) {
 
 	// Re-enabling starts from now: the hours while disabled are not caught up.
 	clock.Set(t0.Add(5*time.Hour + 30*time.Minute))
-	updated, err := h.svc.Update(ctx, sc.ID, Input{Enabled: ptr(true)})
+	updated, err := h.svc.Update(ctx, sc.ID, Input{Enabled: new(true)})
 	require.NoError(t, err)
 	require.Equal(t, t0.Add(6*time.Hour), updated.NextFireAt.UTC())
 }
@@ -301,8 +323,8 @@ func TestRunOutcomes(t *testing.T) {
 	}
 	ids := make([]int64, len(cases))
 	for i, c := range cases {
-		sc := h.create(fmt.Sprintf("outcome %d", i), "@yearly", Input{Kind: ptr(c.kind), Target: ptr(c.target),
-			MaxRun: ptr(orchestrator.Duration(time.Second))})
+		sc := h.create(fmt.Sprintf("outcome %d", i), "@yearly", Input{Kind: new(c.kind), Target: new(c.target),
+			MaxRun: new(orchestrator.Duration(time.Second))})
 		_, err := h.svc.FireNow(ctx, sc.ID)
 		require.NoError(t, err)
 		ids[i] = sc.ID
@@ -341,7 +363,7 @@ func TestEventHook(t *testing.T) {
 	}})
 	s.Register(KindReport, h.handler(nil))
 	h.start(s)
-	sc := h.create("monthly report", "@monthly", Input{Kind: ptr(KindReport), Target: ptr("executive")})
+	sc := h.create("monthly report", "@monthly", Input{Kind: new(KindReport), Target: new("executive")})
 	_, err := h.svc.FireNow(ctx, sc.ID)
 	require.NoError(t, err)
 	select {

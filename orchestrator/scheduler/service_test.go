@@ -28,13 +28,8 @@ func serviceSetup(t *testing.T, rt orchestrator.Runtime) (*Service, context.Cont
 	return NewService(pool, rt, ServiceOptions{Handled: []Kind{KindKitExport, KindBackupCheck}}), ctx, pool
 }
 
-// stoppedClock always tells the same time.
-type stoppedClock time.Time
-
-func (c stoppedClock) Now() time.Time { return time.Time(c) }
-
 func scheduleInput(name string, kind Kind) Input {
-	return Input{Name: ptr(name), Kind: ptr(kind), Cron: ptr("*/5 * * * *")}
+	return Input{Name: new(name), Kind: new(kind), Cron: new("*/5 * * * *")}
 }
 
 func countSchedules(t *testing.T, pool *pgxpool.Pool) int {
@@ -82,16 +77,16 @@ func TestService_RefusesKindsWithoutHandler(t *testing.T) {
 
 	kit, err := svc.Create(ctx, scheduleInput("kit", KindKitExport))
 	require.NoError(t, err)
-	_, err = svc.Update(ctx, kit.ID, Input{Kind: ptr(KindReport)})
+	_, err = svc.Update(ctx, kit.ID, Input{Kind: new(KindReport)})
 	require.Contains(t, kindError(t, err), "no handler runs report schedules yet")
 
 	// A report schedule written when reports were handled.
 	old, err := NewService(pool, orchestrator.Runtime{}, ServiceOptions{Handled: Kinds}).Create(ctx, scheduleInput("old report", KindReport))
 	require.NoError(t, err)
-	disabled, err := svc.Update(ctx, old.ID, Input{Enabled: ptr(false), Cron: ptr("@daily")})
+	disabled, err := svc.Update(ctx, old.ID, Input{Enabled: new(false), Cron: new("@daily")})
 	require.NoError(t, err)
 	require.False(t, disabled.Enabled)
-	_, err = svc.Update(ctx, old.ID, Input{Enabled: ptr(true)})
+	_, err = svc.Update(ctx, old.ID, Input{Enabled: new(true)})
 	require.Contains(t, kindError(t, err), "no handler runs report schedules yet")
 
 	// A deployment that handles nothing says so.
@@ -123,7 +118,7 @@ func TestService_TxMethodsJoinTheCallersTransaction(t *testing.T) {
 		return err
 	}))
 	err = postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := svc.UpdateTx(ctx, tx, sc.ID, Input{Cron: ptr("@hourly")}, Owner{})
+		_, err := svc.UpdateTx(ctx, tx, sc.ID, Input{Cron: new("@hourly")}, Owner{})
 		require.NoError(t, err)
 		require.NoError(t, svc.DeleteTx(ctx, tx, sc.ID, Owner{}))
 		return errOwner
@@ -136,7 +131,7 @@ func TestService_TxMethodsJoinTheCallersTransaction(t *testing.T) {
 	// Validation and lookups answer as the ordinary methods do. (The
 	// conflict aborts the transaction, as it would the caller's.)
 	require.ErrorIs(t, postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := svc.CreateTx(ctx, tx, Input{Name: ptr("bad"), Kind: ptr(KindKitExport), Cron: ptr("* * * *")})
+		_, err := svc.CreateTx(ctx, tx, Input{Name: new("bad"), Kind: new(KindKitExport), Cron: new("* * * *")})
 		require.Equal(t, "cron", orchestrator.ErrorFields(err)[0].Field)
 		_, err = svc.UpdateTx(ctx, tx, 999999, Input{}, Owner{})
 		require.Equal(t, orchestrator.ENOTFOUND, orchestrator.ErrorCode(err))
@@ -155,12 +150,12 @@ func TestService_AuditNamesTheOwner(t *testing.T) {
 	t.Parallel()
 	svc, ctx, pool := serviceSetup(t, orchestrator.Runtime{})
 	owner := Owner{Noun: "backup target", ID: 7}
-	sc, err := svc.Create(ctx, Input{Name: ptr("backup target 7"), Kind: ptr(KindBackupCheck), Target: ptr("7"), Cron: ptr("@daily")})
+	sc, err := svc.Create(ctx, Input{Name: new("backup target 7"), Kind: new(KindBackupCheck), Target: new("7"), Cron: new("@daily")})
 	require.NoError(t, err)
-	_, err = svc.Update(ctx, sc.ID, Input{Jitter: ptr(orchestrator.Duration(time.Minute))})
+	_, err = svc.Update(ctx, sc.ID, Input{Jitter: new(orchestrator.Duration(time.Minute))})
 	require.NoError(t, err)
 	require.NoError(t, postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
-		_, err := svc.UpdateTx(ctx, tx, sc.ID, Input{Cron: ptr("@hourly"), Timezone: ptr("Europe/Berlin")}, owner)
+		_, err := svc.UpdateTx(ctx, tx, sc.ID, Input{Cron: new("@hourly"), Timezone: new("Europe/Berlin")}, owner)
 		return err
 	}))
 	require.NoError(t, postgres.WithTx(ctx, pool, func(tx pgx.Tx) error { return svc.DeleteTx(ctx, tx, sc.ID, owner) }))
@@ -177,7 +172,7 @@ func TestService_AuditNamesTheOwner(t *testing.T) {
 func TestService_TimeComesFromTheRuntime(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2030, 1, 1, 10, 2, 0, 0, time.UTC)
-	svc, ctx, pool := serviceSetup(t, orchestrator.Runtime{Clock: stoppedClock(at)})
+	svc, ctx, pool := serviceSetup(t, orchestrator.Runtime{Clock: orchestrator.NewManualClock(at)})
 	sc, err := svc.Create(ctx, scheduleInput("fixed", KindKitExport))
 	require.NoError(t, err)
 	require.Equal(t, at.Add(3*time.Minute), sc.NextFireAt.UTC())

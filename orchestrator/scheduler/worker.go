@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/leasequeue"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
@@ -99,7 +100,7 @@ func (s *Scheduler) finish(ctx context.Context, run Run, out string, runErr erro
 	if runErr != nil {
 		status, msg = StatusFailed, runErr.Error()
 	}
-	out, msg = excerpt(out, maxOutputBytes), excerpt(msg, maxErrorBytes)
+	out, msg = orchestrator.Excerpt(out, maxOutputBytes), orchestrator.Excerpt(msg, maxErrorBytes)
 	ours := false
 	err := s.queue.Retry(ctx, func() error {
 		var err error
@@ -108,7 +109,7 @@ func (s *Scheduler) finish(ctx context.Context, run Run, out string, runErr erro
 		if errors.As(err, &recErr) && !postgres.IsTransient(recErr.err) {
 			// Retrying cannot help: end the run, failed, without it.
 			s.logger.Error("could not record what the run produced; recording the run failed", "run", run.ID, "error", recErr.err)
-			status, msg, record = StatusFailed, excerpt(strings.TrimPrefix(msg+"; "+recErr.Error(), "; "), maxErrorBytes), nil
+			status, msg, record = StatusFailed, orchestrator.Excerpt(strings.TrimPrefix(msg+"; "+recErr.Error(), "; "), maxErrorBytes), nil
 			ours, err = s.record(ctx, run, status, out, msg, nil)
 		}
 		return err
@@ -159,7 +160,7 @@ func (e *recorderError) Unwrap() error { return e.err }
 func (s *Scheduler) requeue(ctx context.Context, run Run, cause error) {
 	const set = `status = '` + string(StatusPending) + `', error = $2,
 		run_after = greatest(t.run_after, ` + leasequeue.Now + ` + $3::bigint * interval '1 millisecond')`
-	msg := excerpt(fmt.Sprintf("database unavailable during attempt %d on replica %s; queued again: %v", run.Attempts, run.Replica, cause), maxErrorBytes)
+	msg := orchestrator.Excerpt(fmt.Sprintf("database unavailable during attempt %d on replica %s; queued again: %v", run.Attempts, run.Replica, cause), maxErrorBytes)
 	delay := s.backoff(run.Attempts)
 	ours := false
 	err := s.queue.Retry(ctx, func() error {

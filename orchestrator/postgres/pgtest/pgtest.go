@@ -4,10 +4,12 @@
 // TEST_DATABASE_URL names the server (make test starts a throwaway one).
 // When BCDR_TEST_REQUIRE_DB is set a missing server fails the test; without
 // it the test is skipped, so `go test` on a laptop without PostgreSQL still
-// runs the pure tests.
+// runs the pure tests, and the run says in one line that the database tests
+// were skipped and how to run them.
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -16,6 +18,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,9 +51,81 @@ func ServerURL(t testing.TB) string {
 		if os.Getenv("BCDR_TEST_REQUIRE_DB") != "" {
 			t.Fatal("TEST_DATABASE_URL is not set but BCDR_TEST_REQUIRE_DB requires a database")
 		}
+		noticeSkipped()
 		t.Skip("TEST_DATABASE_URL not set; run `make test` for the database tests")
 	}
 	return u
+}
+
+// skippedLine is what a run without a database says, once.
+const skippedLine = "bcdr: database tests SKIPPED (TEST_DATABASE_URL is not set); " +
+	"run them with `make test` or `go run ./scripts/testpg -- go test ./...`\n"
+
+var skippedOnce sync.Once
+
+// noticeSkipped tells whoever runs `go test ./...` without a database that
+// the database tests were skipped, in one line per run. go test shows a
+// passing package's output only with -v, so the line goes to the terminal
+// when there is one (else to stderr, shown with -v), and only the first
+// test binary of the run (all children of one go command) writes it.
+func noticeSkipped() {
+	skippedOnce.Do(func() {
+		dir := filepath.Join(os.TempDir(), "bcdr-db-tests-skipped")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return
+		}
+		// go test does not cache a result that read a file of the module
+		// changed in the last seconds, so every run without a database says
+		// so again rather than replaying "ok (cached)". bin/ is ignored by git.
+		if root := moduleRoot(); root != "" {
+			fresh := filepath.Join(root, "bin", ".db-tests-skipped")
+			if os.MkdirAll(filepath.Dir(fresh), 0o755) == nil && os.WriteFile(fresh, nil, 0o644) == nil {
+				if f, err := os.Open(fresh); err == nil {
+					f.Close()
+				}
+			}
+		}
+		run := strconv.Itoa(os.Getppid())
+		if stat, err := os.ReadFile("/proc/" + run + "/stat"); err == nil {
+			// The parent's start time tells a reused pid from this run.
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 {
+				if f := strings.Fields(string(stat[i+1:])); len(f) > 19 {
+					run += "-" + f[19]
+				}
+			}
+		}
+		mark, err := os.OpenFile(filepath.Join(dir, run), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			return // another test binary of this run has said it
+		}
+		mark.Close()
+		if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			defer tty.Close()
+			if _, err := tty.WriteString(skippedLine); err == nil {
+				return
+			}
+		}
+		os.Stderr.WriteString(skippedLine)
+	})
+}
+
+// moduleRoot is the directory holding go.mod above the test's working
+// directory (its package), or "".
+func moduleRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }
 
 // NewURL creates a fresh, migrated database for the test, dropped when the
