@@ -143,10 +143,20 @@ func (s *Server) exportRelations(c *gin.Context, values url.Values, w *csv.Write
 	if err != nil {
 		return err
 	}
-	if err := w.Write([]string{"from", "to", "type", "group", "min_up", "source", "external_id"}); err != nil {
+	if err := w.Write([]string{"from", "to", "type", "group", "min_up", "source", "external_id",
+		"failover_estimate", "activation", "replication", "lag"}); err != nil {
 		return err
 	}
 	return s.svc.CMDB.EachRelation(c.Request.Context(), f, func(r cmdb.Relation) error {
-		return w.Write(orchestrator.SpreadsheetSafe(r.From, r.To, r.Type, r.Group, strconv.Itoa(r.MinUp), r.Source, r.ExternalID))
+		return w.Write(orchestrator.SpreadsheetSafe(r.From, r.To, r.Type, r.Group, strconv.Itoa(r.MinUp), r.Source, r.ExternalID,
+			optionalDuration(r.FailoverEstimate), r.Activation, r.Replication, optionalDuration(r.Lag)))
 	})
+}
+
+// optionalDuration writes a duration for CSV, "" when it is not set.
+func optionalDuration(d *orchestrator.Duration) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
 }

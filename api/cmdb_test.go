@@ -130,7 +130,7 @@ func TestRelations(t *testing.T) {
 
 	csv := env.do("GET", "/api/v1/relations?format=csv&from=app", orchestrator.RoleAuditor, nil)
 	require.Equal(t, http.StatusOK, csv.Status)
-	require.Equal(t, "from,to,type,group,min_up,source,external_id\napp,db1,depends_on,db,1,manual,app depends_on db1\n", string(csv.Body))
+	require.Equal(t, "from,to,type,group,min_up,source,external_id,failover_estimate,activation,replication,lag\napp,db1,depends_on,db,1,manual,app depends_on db1,,,,\n", string(csv.Body))
 
 	// Deleting a CI takes its relations with it.
 	require.Equal(t, http.StatusNoContent, env.do("DELETE", "/api/v1/cis/db1", cm, nil).Status)

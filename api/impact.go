@@ -39,6 +39,8 @@ func (s *Server) impactRoutes() []Route {
 		{Method: "GET", Path: "/cmdb/cycles", Roles: recordReads, handler: s.getCycles},
 		{Method: "GET", Path: "/gaps", Roles: recordReads, handler: s.getGaps},
 		{Method: "POST", Path: "/impact/what-if", Roles: recordReads, handler: s.whatIf},
+		{Method: "GET", Path: "/services/:key/resilience", Roles: recordReads, handler: s.getResilience},
+		{Method: "GET", Path: "/resilience", Roles: recordReads, handler: s.getResilienceAll},
 		{Method: "GET", Path: "/risks/heatmap", Roles: recordReads, handler: s.getHeatmap},
 	}
 	return append(rs, risks.routes(s, "/risks", "id", recordReads, recordWrites)...)
@@ -155,4 +157,12 @@ func orEmpty[T any](items []T) []T {
 		return []T{}
 	}
 	return items
+}
+
+func (s *Server) getResilience(c *gin.Context) {
+	respond[impact.ServiceResilience](s, c, http.StatusOK)(s.svc.Impact.Resilience(c.Request.Context(), c.Param("key")))
+}
+
+func (s *Server) getResilienceAll(c *gin.Context) {
+	respond[impact.ResilienceSummary](s, c, http.StatusOK)(s.svc.Impact.ResilienceAll(c.Request.Context()))
 }

@@ -29,6 +29,16 @@ func (b *cmdbBuilder) rel(from, typ, to string) {
 	b.relations = append(b.relations, cmdb.RelationInput{From: from, Type: typ, To: to})
 }
 
+// standby records that from fails over (fails_over_to) or replicates its
+// data (replicates_to) to to, with the switch's estimate and activation
+// and, for data, the replication mode and lag.
+func (b *cmdbBuilder) standby(from, typ, to string, estimate orchestrator.Duration, activation, replication string, lag *orchestrator.Duration) {
+	b.relations = append(b.relations, cmdb.RelationInput{From: from, Type: typ, To: to, FailoverEstimate: &estimate,
+		Activation: activation, Replication: replication, Lag: lag})
+}
+
+func minutes(m float64) orchestrator.Duration { return orchestrator.Duration(m * 60e9) }
+
 func (b *cmdbBuilder) group(from, typ, group string, minUp int, to ...string) {
 	for _, t := range to {
 		b.relations = append(b.relations, cmdb.RelationInput{From: from, Type: typ, To: t, Group: group, MinUp: minUp})
@@ -107,6 +117,10 @@ func (b *cmdbBuilder) service(d serviceDef, copyN, n, scale int) {
 	app := key + "-app"
 	b.ci(app, d.en+" application", "application", main, d.owner, "failover", hours(1+float64(d.tier)), false)
 	b.rel(key, "depends_on", app)
+	// Tier 0-1 keep a warm standby of the application stack at the DR
+	// site; tier 0's switch is automatic (cluster manager and GSLB), tier
+	// 1's a decision followed by a repoint.
+	switchover := failoverProfiles[min(d.tier, 1)]
 
 	nodes := []int{4, 3, 2, 2, 2}[d.tier]
 	minUp := []int{2, 1, 1, 1, 1}[d.tier]
@@ -128,12 +142,20 @@ func (b *cmdbBuilder) service(d serviceDef, copyN, n, scale int) {
 			b.rel(w, "depends_on", app)
 		}
 		b.group(key, "depends_on", "web", 1, web...)
+		if d.tier <= 1 {
+			webDR := key + "-web-dr"
+			b.ci(webDR, d.en+" web front (DR)", "vm", dr, d.owner, "failover", hours(0.5), false)
+			b.rel(webDR, "runs_on", host(dr, n*5, scale))
+			b.rel(webDR, "depends_on", app+"-dr")
+			for _, w := range web {
+				b.standby(w, "fails_over_to", webDR, switchover.web, switchover.activation, "", nil)
+			}
+		}
 	}
 	if d.tier <= 1 {
-		// A warm standby of the application at the DR site.
 		standby := app + "-dr"
 		b.ci(standby, d.en+" application (DR standby)", "application", dr, d.owner, "failover", hours(0.5), false)
-		b.rel(app, "replicates_to", standby)
+		b.standby(app, "fails_over_to", standby, switchover.app, switchover.activation, "", nil)
 		for i := 1; i <= 2; i++ {
 			vm := fmt.Sprintf("%s-dr-vm%d", key, i)
 			b.ci(vm, fmt.Sprintf("%s DR node %d", d.en, i), "vm", dr, d.owner, "rebuild", hours(2), false)
@@ -157,7 +179,11 @@ func (b *cmdbBuilder) service(d serviceDef, copyN, n, scale int) {
 	if d.tier <= 2 {
 		replica := db + "-replica"
 		b.ci(replica, d.en+" database replica", "database", dr, d.owner, "failover", hours(0.5), true)
-		b.rel(db, "replicates_to", replica)
+		dbSwitch := failoverProfiles[min(d.tier, 2)]
+		b.standby(db, "replicates_to", replica, dbSwitch.db, dbSwitch.activation, dbSwitch.replication, dbSwitch.lag)
+		if d.tier <= 1 {
+			b.rel(app+"-dr", "depends_on", replica)
+		}
 		b.rel(replica, "runs_on", host(dr, n, scale))
 		replicaVol := replica + "-vol"
 		b.ci(replicaVol, d.en+" replica data volume", "storage", dr, d.owner, "restore", hours(3), true)
@@ -175,6 +201,11 @@ func (b *cmdbBuilder) service(d serviceDef, copyN, n, scale int) {
 		b.ci(api, d.en+" API gateway", "middleware", main, d.owner, "failover", hours(0.5), false)
 		b.rel(api, "depends_on", app)
 		b.rel(key, "depends_on", api)
+		apiDR := api + "-dr"
+		b.ci(apiDR, d.en+" API gateway (DR)", "middleware", dr, d.owner, "failover", hours(0.5), false)
+		b.rel(apiDR, "depends_on", app+"-dr")
+		b.rel(apiDR, "runs_on", host(dr, n*3, scale))
+		b.standby(api, "fails_over_to", apiDR, switchover.web, switchover.activation, "", nil)
 		for _, mw := range []string{"mq", "cache"} {
 			k := key + "-" + mw
 			b.ci(k, d.en+" "+mw, "middleware", main, d.owner, "rebuild", hours(1), mw == "mq")
@@ -197,6 +228,24 @@ func (b *cmdbBuilder) service(d serviceDef, copyN, n, scale int) {
 			internet = true
 		}
 	}
+}
+
+// failoverProfile is how a tier's standbys take over.
+type failoverProfile struct {
+	app, web, db orchestrator.Duration
+	activation   string
+	replication  string
+	lag          *orchestrator.Duration
+}
+
+// failoverProfiles, by tier (0, 1, 2): tier 0 replicates synchronously and
+// switches automatically within minutes; tier 1 replicates asynchronously
+// (5 minutes behind, inside its 15-minute RPO) and switches on a decision;
+// tier 2 has a database replica only.
+var failoverProfiles = []failoverProfile{
+	{app: minutes(2), web: minutes(1), db: minutes(1), activation: "automatic", replication: "sync", lag: ptr(minutes(0))},
+	{app: minutes(15), web: minutes(5), db: minutes(10), activation: "manual", replication: "async", lag: ptr(minutes(5))},
+	{app: minutes(30), web: minutes(10), db: minutes(20), activation: "manual", replication: "async", lag: ptr(minutes(30))},
 }
 
 // buildCMDB builds the whole graph at the given scale.

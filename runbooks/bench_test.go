@@ -164,3 +164,57 @@ func BenchmarkAssess(b *testing.B) {
 	b.ReportMetric(float64(len(d.Steps)), "steps")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/assess")
 }
+
+// BenchmarkScenarioRunbookSite generates the scenario runbook for the loss
+// of a whole site of the 100k-CI graph — the impact model's recovery plan
+// (failover where a replica stands, in place elsewhere), its steps and its
+// feasibility — as POST /runbooks {"scenario":{"failed":["site-a"]}} and a
+// GET do after their database reads.
+func BenchmarkScenarioRunbookSite(b *testing.B) {
+	m, err := benchSetup()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ci := func(n int32) CIInfo { return m.cis[m.g.Key(n)] }
+	facts := impact.RecoveryFacts{
+		Estimate:    func(n int32) orchestrator.Duration { return ci(n).RecoveryEstimate },
+		Strategy:    func(n int32) string { return ci(n).RecoveryStrategy },
+		DataBearing: func(n int32) bool { return ci(n).DataBearing },
+	}
+	site, ok := m.g.Index("site-a")
+	if !ok {
+		b.Fatal("no site-a")
+	}
+	scope := Scope{Failed: []string{"site-a"}}
+	var (
+		steps, scopeCIs, failovers int
+		f                          Feasibility
+	)
+	b.ResetTimer()
+	for b.Loop() {
+		in := m.input(scope)
+		plan := impact.PlanFailures(m.g, facts, []int32{site})
+		in.Plan = &plan
+		d, err := Generate(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev := m.evidenceFor(d)
+		ev.Plan = &plan
+		f = assess(d.Steps, ev)
+		if f.EstimatedRecovery <= 0 {
+			b.Fatal("no estimate")
+		}
+		steps, scopeCIs, failovers = len(d.Steps), len(d.ScopeCIs), 0
+		for _, a := range plan.Actions {
+			if a.Action == impact.ActionFailover {
+				failovers++
+			}
+		}
+	}
+	b.ReportMetric(float64(steps), "steps")
+	b.ReportMetric(float64(scopeCIs), "scope_cis")
+	b.ReportMetric(float64(failovers), "failovers")
+	b.ReportMetric(float64(f.EstimatedRecovery)/float64(time.Hour), "estimate-h")
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/runbook")
+}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/impact"
 )
 
 // maxListed bounds the generated lines that name CIs one by one.
@@ -117,12 +116,18 @@ func (gen *generator) availability(targets []CIInfo) Availability {
 
 func (gen *generator) failback(d Draft) []string {
 	out := []string{"Repair or rebuild the primary components while the service runs in its recovery configuration."}
+	if gen.in.Plan != nil && gen.in.Scope.IsScenario() {
+		out = append(out, planFailback(*gen.in.Plan)...)
+	}
 	for _, s := range d.Steps {
+		if gen.in.Plan != nil && gen.in.Scope.IsScenario() {
+			break
+		}
 		if s.Kind != KindRecover || s.CI == "" {
 			continue
 		}
 		if n, ok := gen.g.Index(s.CI); ok && gen.info(n).RecoveryStrategy == "failover" {
-			to := gen.targetsOf(s.CI, impact.ReplicatesTo)
+			to := gen.standbysOf(s.CI)
 			if len(to) > 0 {
 				out = append(out, fmt.Sprintf("Fail %s back from %s once the primary is verified, in a window agreed with the service owner.", s.CI, strings.Join(to, ", ")))
 			}

@@ -20,6 +20,9 @@ type Input struct {
 	CIs          map[string]CIInfo
 	BIAs         map[string]BIA
 	Requirements []impact.Requirement
+	// Plan, for a scenario, is the impact model's recovery plan: failovers
+	// to the standbys that stand, in-place recovery only where none does.
+	Plan *impact.ScenarioPlan
 }
 
 // Draft is the generated content of a runbook's first (or a regenerated)
@@ -48,9 +51,13 @@ func Generate(in Input) (Draft, error) {
 		return Draft{}, err
 	}
 	gen := newGenerator(in, r)
-	required := gen.required()
-	order := in.Graph.RecoveryOrder(required, gen.rtoOf)
-	gen.emit(order)
+	if in.Plan != nil && in.Scope.IsScenario() {
+		gen.emitPlan(*in.Plan)
+	} else {
+		required := gen.required()
+		order := in.Graph.RecoveryOrder(required, gen.rtoOf)
+		gen.emit(order)
+	}
 	d := Draft{
 		Steps:    gen.steps,
 		ScopeCIs: r.keys(in.Graph),
@@ -241,13 +248,20 @@ func (gen *generator) emitCI(ci CIInfo, deps []string, note string, scenario boo
 		return gen.add(Step{Kind: KindRecover, CI: ci.Key, Title: title, Text: text + note, OwnerRole: role,
 			Owner: ci.Owner, Estimate: siteCheckEstimate, DependsOn: deps})
 	}
-	title, text := recoveryText(ci, gen.targetsOf(ci.Key, impact.ReplicatesTo), gen.targetsOf(ci.Key, impact.BackedUpBy))
+	title, text := recoveryText(ci, gen.standbysOf(ci.Key), gen.targetsOf(ci.Key, impact.BackedUpBy))
 	est := recoveryEstimate(ci)
 	rec := gen.add(Step{Kind: KindRecover, CI: ci.Key, Title: title, Text: text + note, OwnerRole: role,
 		Owner: ci.Owner, Estimate: est, DependsOn: deps})
 	vtitle, vtext := verifyText(ci)
 	return gen.add(Step{Kind: KindVerify, CI: ci.Key, Title: vtitle, Text: vtext, OwnerRole: role,
 		Owner: ci.Owner, Estimate: verifyEstimate(ci, est), DependsOn: []string{rec}})
+}
+
+// standbysOf lists the CIs key fails over to: its replicas and standbys.
+func (gen *generator) standbysOf(key string) []string {
+	out := append(gen.targetsOf(key, impact.ReplicatesTo), gen.targetsOf(key, impact.FailsOverTo)...)
+	slices.Sort(out)
+	return out
 }
 
 func (gen *generator) targetsOf(key, typ string) []string {

@@ -69,6 +69,13 @@ func renderMarkdown(doc Document) []byte {
 	for _, s := range f.Services {
 		p("| %s | %s | %s | %s | %s | %s | %s |\n", md(s.Service), optional(s.BIAVersion), optional(s.RTO), optional(s.RPO), optional(s.WRT), optional(s.MTPD), optional(s.RecoveredAt))
 	}
+	if len(f.Scenarios) > 0 {
+		p("\n### 覆盖的场景 Scenarios covered\n\n| Scenario | Standbys | Achievable RTO | RTO met | Achievable RPO | RPO met |\n|---|---|---|---|---|---|\n")
+		for _, sc := range f.Scenarios {
+			p("| %s | %s | %s | %s | %s | %s |\n", md(sc.Name()), md(strings.Join(sc.Standbys, ", ")), sc.RTOEstimate,
+				optional(sc.RTOMet), optional(sc.RPOEstimate), optional(sc.RPOMet))
+		}
+	}
 	p("\n## 关键路径 Critical path (%s)\n\n", f.EstimatedRecovery)
 	for i, c := range f.CriticalPath {
 		p("%d. %s %s — %s, done by %s\n", i+1, c.Step, md(c.Title), c.Estimate, c.Finish)

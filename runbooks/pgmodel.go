@@ -88,3 +88,13 @@ func (m *PGModel) ApprovedBIA(ctx context.Context, service string) (BIA, error) 
 func (m *PGModel) Requirements(ctx context.Context, g *impact.Graph) ([]impact.Requirement, error) {
 	return m.impacts.RollDownOver(ctx, g)
 }
+
+// RecoveryPlan asks the impact model for the recovery plan of a scenario.
+func (m *PGModel) RecoveryPlan(ctx context.Context, failed []string) (impact.ScenarioPlan, error) {
+	return m.impacts.PlanScenario(ctx, failed)
+}
+
+// Resilience asks the impact model for a service's scenarios.
+func (m *PGModel) Resilience(ctx context.Context, service string) (impact.ServiceResilience, error) {
+	return m.impacts.Resilience(ctx, service)
+}

@@ -85,7 +85,8 @@ func label(ci CIInfo) string {
 }
 
 // recoveryText writes a CI's recovery step from its class and strategy.
-// standby names its replicates_to targets, backups its backed_up_by ones.
+// standby names its replicates_to and fails_over_to targets, backups its
+// backed_up_by ones.
 func recoveryText(ci CIInfo, standby, backups []string) (title, text string) {
 	name := label(ci)
 	switch ci.RecoveryStrategy {

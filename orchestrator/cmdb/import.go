@@ -106,6 +106,8 @@ func RelationImport() *importer.Spec[RelationInput] {
 			// plain words
 			"source_ci": "from", "target_ci": "to", "relation": "type", "relation_type": "type",
 			"redundancy_group": "group", "min up": "min_up",
+			"failover_time": "failover_estimate", "failover estimate": "failover_estimate", "switchover_time": "failover_estimate",
+			"replication_mode": "replication", "replication_lag": "lag", "rpo_lag": "lag",
 		},
 		Required: []string{"from", "to"},
 		Validate: func(in *RelationInput) error {
@@ -116,12 +118,16 @@ func RelationImport() *importer.Spec[RelationInput] {
 		Stage: []importer.Column{
 			{Name: "from_key", Type: "text"}, {Name: "to_key", Type: "text"}, {Name: "type", Type: "text"},
 			{Name: "grp", Type: "text"}, {Name: "min_up", Type: "integer"}, {Name: "source", Type: "text"}, {Name: "external_id", Type: "text"},
+			{Name: "failover_estimate_s", Type: "bigint"}, {Name: "activation", Type: "text"}, {Name: "replication", Type: "text"},
+			{Name: "lag_s", Type: "bigint"},
 		},
 		Values: func(in *RelationInput, source string) []any {
 			if in.Source == "" {
 				in.Source = source
 			}
-			return []any{in.From, in.To, in.Type, in.Group, in.MinUp, in.Source, in.ExternalID}
+			estimate, lag := in.failover().values()
+			return []any{in.From, in.To, in.Type, in.Group, in.MinUp, in.Source, in.ExternalID,
+				estimate, in.Activation, in.Replication, lag}
 		},
 		Identity: []string{"source", "external_id"},
 		Check: `SELECT s.row_no, 'from', format('no CI has key %s', s.from_key)
@@ -137,17 +143,46 @@ func RelationImport() *importer.Spec[RelationInput] {
 			SELECT s.row_no, 'to', format('%s %s %s already exists with source %s and external_id %s', s.from_key, s.type, s.to_key, r.source, r.external_id)
 				FROM import_stage s JOIN cis f ON f.key = s.from_key JOIN cis t ON t.key = s.to_key
 				JOIN relations r ON r.from_id = f.id AND r.to_id = t.id AND r.type = s.type
-				WHERE (r.source, r.external_id) IS DISTINCT FROM (s.source, s.external_id)`,
-		Merge: `INSERT INTO relations AS r (from_id, to_id, type, grp, min_up, source, external_id)
-			SELECT f.id, t.id, s.type, s.grp, s.min_up, s.source, s.external_id
+				WHERE (r.source, r.external_id) IS DISTINCT FROM (s.source, s.external_id)
+			UNION ALL
+			SELECT * FROM (` + standbyCycleCheck + `) cycles`,
+		Merge: `INSERT INTO relations AS r (from_id, to_id, type, grp, min_up, source, external_id,
+				failover_estimate_s, activation, replication, lag_s)
+			SELECT f.id, t.id, s.type, s.grp, s.min_up, s.source, s.external_id,
+				s.failover_estimate_s, s.activation, s.replication, s.lag_s
 			FROM import_stage s JOIN cis f ON f.key = s.from_key JOIN cis t ON t.key = s.to_key ORDER BY s.row_no
 			ON CONFLICT (source, external_id) DO UPDATE SET from_id = EXCLUDED.from_id, to_id = EXCLUDED.to_id,
-				type = EXCLUDED.type, grp = EXCLUDED.grp, min_up = EXCLUDED.min_up
-			WHERE (r.from_id, r.to_id, r.type, r.grp, r.min_up)
-				IS DISTINCT FROM (EXCLUDED.from_id, EXCLUDED.to_id, EXCLUDED.type, EXCLUDED.grp, EXCLUDED.min_up)
+				type = EXCLUDED.type, grp = EXCLUDED.grp, min_up = EXCLUDED.min_up,
+				failover_estimate_s = EXCLUDED.failover_estimate_s, activation = EXCLUDED.activation,
+				replication = EXCLUDED.replication, lag_s = EXCLUDED.lag_s
+			WHERE (r.from_id, r.to_id, r.type, r.grp, r.min_up, r.failover_estimate_s, r.activation, r.replication, r.lag_s)
+				IS DISTINCT FROM (EXCLUDED.from_id, EXCLUDED.to_id, EXCLUDED.type, EXCLUDED.grp, EXCLUDED.min_up,
+				EXCLUDED.failover_estimate_s, EXCLUDED.activation, EXCLUDED.replication, EXCLUDED.lag_s)
 			RETURNING (xmax = 0)`,
 	}
 }
+
+// standbyCycleCheck selects (row_no, 'to', message) for each staged
+// standby relation that closes a cycle of standby relations with a
+// fails_over_to in it (rings of replicates_to alone are multi-master
+// replication), counting the staged rows and the stored ones the import
+// does not replace.
+const standbyCycleCheck = `WITH RECURSIVE edges(from_id, to_id, fo, row_no) AS (
+		SELECT f.id, t.id, s.type = 'fails_over_to', s.row_no FROM import_stage s
+		JOIN cis f ON f.key = s.from_key JOIN cis t ON t.key = s.to_key
+		WHERE s.type IN ('replicates_to', 'fails_over_to')
+		UNION ALL
+		SELECT r.from_id, r.to_id, r.type = 'fails_over_to', NULL::bigint FROM relations r WHERE r.type IN ('replicates_to', 'fails_over_to')
+			AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.source = r.source AND s.external_id = r.external_id)
+	), walk(row_no, origin, id, path, fo) AS (
+		SELECT e.row_no, e.from_id, e.to_id, ARRAY[e.from_id, e.to_id], e.fo FROM edges e WHERE e.row_no IS NOT NULL
+		UNION ALL
+		SELECT w.row_no, w.origin, e.to_id, w.path || e.to_id, w.fo OR e.fo FROM walk w JOIN edges e ON e.from_id = w.id
+		WHERE w.id <> w.origin AND NOT e.to_id = ANY(w.path[2:])
+	)
+	SELECT DISTINCT ON (w.row_no) w.row_no, 'to', 'forms a standby cycle: ' || array_to_string(ARRAY(
+			SELECT c.key FROM unnest(w.path) WITH ORDINALITY p(id, i) JOIN cis c ON c.id = p.id ORDER BY p.i), ' → ')
+	FROM walk w WHERE w.id = w.origin AND w.fo ORDER BY w.row_no, cardinality(w.path)`
 
 // normalizeRelationType reads ServiceNow's "Depends on::Used by" and
 // similar spellings as bcdr's relation types.
@@ -165,6 +200,8 @@ func normalizeRelationType(t string) string {
 		return "backed_up_by"
 	case "Replicates to::Replicated from", "replicates to":
 		return "replicates_to"
+	case "Fails over to::Failover for", "fails over to", "Failover::Failover for", "standby":
+		return "fails_over_to"
 	}
 	return t
 }

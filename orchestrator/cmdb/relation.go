@@ -18,9 +18,20 @@ import (
 )
 
 // RelationTypes are the kinds of relation. The first four mean "from needs
-// to": a failure of to propagates to from. backed_up_by and replicates_to
-// matter to recovery only.
-var RelationTypes = []string{"depends_on", "runs_on", "hosted_in", "provided_by", "backed_up_by", "replicates_to"}
+// to": a failure of to propagates to from. backed_up_by, replicates_to and
+// fails_over_to matter to recovery only.
+var RelationTypes = []string{"depends_on", "runs_on", "hosted_in", "provided_by", "backed_up_by", "replicates_to", "fails_over_to"}
+
+// Activations say whether a failover happens by itself or takes a decision;
+// Replications whether a replica is written with its source or after it.
+var (
+	Activations  = []string{"automatic", "manual"}
+	Replications = []string{"sync", "async"}
+)
+
+// IsStandby reports whether a relation of type typ names a failover
+// target: a data replica (replicates_to) or a standby (fails_over_to).
+func IsStandby(typ string) bool { return typ == "replicates_to" || typ == "fails_over_to" }
 
 // Propagates reports whether a relation type carries failure.
 func Propagates(typ string) bool {
@@ -43,6 +54,63 @@ type Relation struct {
 	Source     string    `json:"source"`
 	ExternalID string    `json:"external_id"`
 	CreatedAt  time.Time `json:"created_at"`
+	Failover
+}
+
+// Failover is how a failover to the To CI of a replicates_to or
+// fails_over_to relation goes: the time to switch, whether it happens by
+// itself, and for data the replication mode and the data lost (lag). Every
+// field is optional; other relation types carry none.
+type Failover struct {
+	FailoverEstimate *orchestrator.Duration `json:"failover_estimate,omitempty"`
+	Activation       string                 `json:"activation,omitempty"`
+	Replication      string                 `json:"replication,omitempty"`
+	Lag              *orchestrator.Duration `json:"lag,omitempty"`
+}
+
+// validate checks the failover attributes of a relation of type typ.
+func (f *Failover) validate(v *orchestrator.Validation, typ string) {
+	f.Activation, f.Replication = strings.ToLower(strings.TrimSpace(f.Activation)), strings.ToLower(strings.TrimSpace(f.Replication))
+	if !IsStandby(typ) {
+		for _, a := range []struct {
+			field string
+			set   bool
+		}{{"failover_estimate", f.FailoverEstimate != nil}, {"activation", f.Activation != ""},
+			{"replication", f.Replication != ""}, {"lag", f.Lag != nil}} {
+			if a.set {
+				v.Add(a.field, "applies to replicates_to and fails_over_to relations only, not %s", typ)
+			}
+		}
+		return
+	}
+	if f.FailoverEstimate != nil && *f.FailoverEstimate < 0 {
+		v.Add("failover_estimate", "must not be negative")
+	}
+	if f.Lag != nil && *f.Lag < 0 {
+		v.Add("lag", "must not be negative")
+	}
+	if f.Activation != "" && !slices.Contains(Activations, f.Activation) {
+		v.Add("activation", "must be one of %s", strings.Join(Activations, ", "))
+	}
+	if f.Replication != "" && !slices.Contains(Replications, f.Replication) {
+		v.Add("replication", "must be one of %s", strings.Join(Replications, ", "))
+	}
+	if f.Replication == "sync" && f.Lag != nil && *f.Lag > 0 {
+		v.Add("lag", "must be 0 for sync replication, which loses no data")
+	}
+}
+
+// values returns the failover columns as stored: seconds, or NULL.
+func (f Failover) values() (estimate, lag *int64) {
+	if f.FailoverEstimate != nil {
+		s := f.FailoverEstimate.Seconds()
+		estimate = &s
+	}
+	if f.Lag != nil {
+		s := f.Lag.Seconds()
+		lag = &s
+	}
+	return estimate, lag
 }
 
 // RelationInput creates a relation, by API or import row.
@@ -54,6 +122,17 @@ type RelationInput struct {
 	MinUp      int    `json:"min_up"`
 	Source     string `json:"source"`
 	ExternalID string `json:"external_id"`
+	// The failover attributes, spelled out rather than embedded so that a
+	// decoding error names the field as the client wrote it.
+	FailoverEstimate *orchestrator.Duration `json:"failover_estimate"`
+	Activation       string                 `json:"activation"`
+	Replication      string                 `json:"replication"`
+	Lag              *orchestrator.Duration `json:"lag"`
+}
+
+// failover returns the input's failover attributes.
+func (in *RelationInput) failover() Failover {
+	return Failover{FailoverEstimate: in.FailoverEstimate, Activation: in.Activation, Replication: in.Replication, Lag: in.Lag}
 }
 
 // Normalize fills defaults: an external id made of the relation's ends.
@@ -92,11 +171,32 @@ func (in *RelationInput) Validate() error {
 	}
 	checkText(&v, "source", in.Source, 100, false)
 	checkText(&v, "external_id", in.ExternalID, 300, false)
+	f := in.failover()
+	f.validate(&v, in.Type)
+	in.Activation, in.Replication = f.Activation, f.Replication
 	return v.Err()
 }
 
-const relationSelect = `SELECT r.id, f.key, t.key, r.type, r.grp, r.min_up, r.source, r.external_id, r.created_at
+const relationSelect = `SELECT r.id, f.key, t.key, r.type, r.grp, r.min_up, r.source, r.external_id, r.created_at,
+	r.failover_estimate_s, r.activation, r.replication, r.lag_s
 	FROM relations r JOIN cis f ON f.id = r.from_id JOIN cis t ON t.id = r.to_id`
+
+// scanRelation reads one row of relationSelect.
+func scanRelation(row pgx.Row) (Relation, error) {
+	var r Relation
+	var estimate, lag *int64
+	err := row.Scan(&r.ID, &r.From, &r.To, &r.Type, &r.Group, &r.MinUp, &r.Source, &r.ExternalID, &r.CreatedAt,
+		&estimate, &r.Activation, &r.Replication, &lag)
+	if estimate != nil {
+		d := orchestrator.DurationFromSeconds(*estimate)
+		r.FailoverEstimate = &d
+	}
+	if lag != nil {
+		d := orchestrator.DurationFromSeconds(*lag)
+		r.Lag = &d
+	}
+	return r, err
+}
 
 // CreateRelation adds a relation between two existing CIs.
 func (s *Service) CreateRelation(ctx context.Context, in RelationInput) (Relation, error) {
@@ -110,9 +210,17 @@ func (s *Service) CreateRelation(ctx context.Context, in RelationInput) (Relatio
 		if err != nil {
 			return err
 		}
-		const insert = `INSERT INTO relations (from_id, to_id, type, grp, min_up, source, external_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
-		err = tx.QueryRow(ctx, insert, fromID, toID, in.Type, in.Group, in.MinUp, in.Source, in.ExternalID).Scan(&id)
+		if IsStandby(in.Type) {
+			if err := checkStandbyCycle(ctx, tx, in.Type, in.From, in.To, fromID, toID); err != nil {
+				return err
+			}
+		}
+		estimate, lag := in.failover().values()
+		const insert = `INSERT INTO relations (from_id, to_id, type, grp, min_up, source, external_id,
+				failover_estimate_s, activation, replication, lag_s)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`
+		err = tx.QueryRow(ctx, insert, fromID, toID, in.Type, in.Group, in.MinUp, in.Source, in.ExternalID,
+			estimate, in.Activation, in.Replication, lag).Scan(&id)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			return orchestrator.Errorf(orchestrator.ECONFLICT, "%s %s %s already exists", in.From, in.Type, in.To)
@@ -155,7 +263,7 @@ func (s *Service) GetRelation(ctx context.Context, id string) (Relation, error) 
 	if err != nil {
 		return Relation{}, fmt.Errorf("get relation %s: %w", id, err)
 	}
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Relation])
+	r, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (Relation, error) { return scanRelation(row) })
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Relation{}, orchestrator.Errorf(orchestrator.ENOTFOUND, "relation %s not found", id)
 	}
@@ -203,7 +311,7 @@ func (s *Service) ListRelations(ctx context.Context, f RelationFilter, page orch
 	if err != nil {
 		return orchestrator.List[Relation]{}, fmt.Errorf("list relations: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Relation])
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Relation, error) { return scanRelation(row) })
 	if err != nil {
 		return orchestrator.List[Relation]{}, fmt.Errorf("list relations: %w", err)
 	}
@@ -218,8 +326,8 @@ func (s *Service) EachRelation(ctx context.Context, f RelationFilter, fn func(Re
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r Relation
-		if err := rows.Scan(&r.ID, &r.From, &r.To, &r.Type, &r.Group, &r.MinUp, &r.Source, &r.ExternalID, &r.CreatedAt); err != nil {
+		r, err := scanRelation(rows)
+		if err != nil {
 			return fmt.Errorf("export relations: %w", err)
 		}
 		if err := fn(r); err != nil {

@@ -34,6 +34,7 @@ func (b *Builder) AddEdge(e Edge) { b.edges = append(b.edges, e) }
 type edge struct {
 	from, to, group int32
 	typ             uint8
+	fo              int32 // into Graph.failovers, -1 for none
 }
 
 // groupID identifies a redundancy group: its owner and its name.
@@ -176,7 +177,11 @@ func (g *Graph) resolveEdges(in []Edge, strict bool) ([]edge, []groupID, []Anoma
 			}
 			e.Group, e.MinUp = "", 0
 		}
-		r := edge{from: from, to: to, group: -1, typ: typ}
+		r := edge{from: from, to: to, group: -1, typ: typ, fo: -1}
+		if f := e.Failover; IsStandby(e.Type) && (f.Estimate != nil || f.Activation != "" || f.Replication != "" || f.Lag != nil) {
+			r.fo = int32(len(g.failovers))
+			g.failovers = append(g.failovers, f)
+		}
 		// A group on a passive relation has nothing to keep up, so it is
 		// ignored rather than rejected.
 		if e.Group != "" && typ < firstPassive {
@@ -232,14 +237,14 @@ func (g *Graph) link(edges []edge) {
 	active, passive := g.outStart[n], g.passStart[n]
 	g.outTo, g.outGroup, g.outType = make([]int32, active), make([]int32, active), make([]uint8, active)
 	g.inFrom, g.inGroup = make([]int32, active), make([]int32, active)
-	g.passTo, g.passType = make([]int32, passive), make([]uint8, passive)
+	g.passTo, g.passType, g.passFo = make([]int32, passive), make([]uint8, passive), make([]int32, passive)
 	outPos := append([]int32(nil), g.outStart[:n]...)
 	inPos := append([]int32(nil), g.inStart[:n]...)
 	passPos := append([]int32(nil), g.passStart[:n]...)
 	for _, e := range edges {
 		if e.typ >= firstPassive {
 			p := passPos[e.from]
-			g.passTo[p], g.passType[p] = e.to, e.typ
+			g.passTo[p], g.passType[p], g.passFo[p] = e.to, e.typ, e.fo
 			passPos[e.from]++
 			continue
 		}

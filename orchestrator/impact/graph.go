@@ -10,7 +10,7 @@ import (
 )
 
 // Relation types. The first four mean "From needs To", so To's failure
-// propagates to From; the last two record recovery paths and do not.
+// propagates to From; the last three record recovery paths and do not.
 const (
 	DependsOn    = "depends_on"
 	RunsOn       = "runs_on"
@@ -18,10 +18,14 @@ const (
 	ProvidedBy   = "provided_by"
 	BackedUpBy   = "backed_up_by"
 	ReplicatesTo = "replicates_to"
+	FailsOverTo  = "fails_over_to"
 )
 
 // edgeTypes lists relation types in the order their byte codes use.
-var edgeTypes = [...]string{DependsOn, RunsOn, HostedIn, ProvidedBy, BackedUpBy, ReplicatesTo}
+var edgeTypes = [...]string{DependsOn, RunsOn, HostedIn, ProvidedBy, BackedUpBy, ReplicatesTo, FailsOverTo}
+
+// IsStandby reports whether relation type t names a failover target.
+func IsStandby(t string) bool { return t == ReplicatesTo || t == FailsOverTo }
 
 // firstPassive is the code of the first relation type that does not
 // propagate failure.
@@ -59,6 +63,25 @@ type Edge struct {
 	Type     string
 	Group    string
 	MinUp    int
+	// Failover describes a failover to To, for replicates_to and
+	// fails_over_to relations.
+	Failover Failover
+}
+
+// Failover is how a failover along a standby relation goes. Nil durations
+// and empty strings are unknown.
+type Failover struct {
+	Estimate    *orchestrator.Duration
+	Activation  string // automatic | manual
+	Replication string // sync | async
+	Lag         *orchestrator.Duration
+}
+
+// Standby is one failover target of a CI.
+type Standby struct {
+	Node int32
+	Type string
+	Failover
 }
 
 // Graph is an immutable, compact CMDB graph. Nodes are int32 indices;
@@ -79,13 +102,20 @@ type Graph struct {
 	outType                   []uint8
 	inStart, inFrom, inGroup  []int32
 
-	// Passive edges (backed_up_by, replicates_to), outward only.
+	// Passive edges (backed_up_by, replicates_to, fails_over_to), outward
+	// only; passFo indexes failovers, -1 for an edge without attributes.
 	passStart, passTo []int32
 	passType          []uint8
+	passFo            []int32
+	failovers         []Failover
 
 	groupMin, groupSize []int32
 
 	scratch sync.Pool // of *scratch sized for this graph
+
+	planners     sync.Pool // of *planner sized for this graph
+	standingOnce sync.Once
+	standing     map[int32][]int32 // standby → the CIs failing over to it
 }
 
 // Len is the number of CIs.
@@ -179,6 +209,34 @@ func (g *Graph) Targets(n int32, t string) []int32 {
 		}
 	}
 	return out
+}
+
+// Standbys returns n's failover targets (replicates_to and fails_over_to),
+// in relation order.
+func (g *Graph) Standbys(n int32) []Standby {
+	var out []Standby
+	for i := g.passStart[n]; i < g.passStart[n+1]; i++ {
+		t := edgeTypes[g.passType[i]]
+		if !IsStandby(t) {
+			continue
+		}
+		s := Standby{Node: g.passTo[i], Type: t}
+		if f := g.passFo[i]; f >= 0 {
+			s.Failover = g.failovers[f]
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// hasStandby reports whether n has any failover target, without allocating.
+func (g *Graph) hasStandby(n int32) bool {
+	for i := g.passStart[n]; i < g.passStart[n+1]; i++ {
+		if IsStandby(edgeTypes[g.passType[i]]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *Graph) valid(n int32) bool { return n >= 0 && int(n) < len(g.keys) }

@@ -35,6 +35,10 @@ type Snapshot struct {
 
 	estimates   []orchestrator.Duration
 	dataBearing []bool
+	strategies  []string
+	// regions maps a site's key to the region its site CI names in its
+	// "region" attribute.
+	regions map[string]string
 
 	mu      sync.Mutex
 	reqHash uint64
@@ -46,6 +50,12 @@ func (s *Snapshot) Estimate(n int32) orchestrator.Duration { return s.estimates[
 
 // DataBearing reports whether CI n holds data (and so needs a backup).
 func (s *Snapshot) DataBearing(n int32) bool { return s.dataBearing[n] }
+
+// Strategy returns the recovery strategy recorded on CI n.
+func (s *Snapshot) Strategy(n int32) string { return s.strategies[n] }
+
+// Region returns the region of a site, "" when its site CI names none.
+func (s *Snapshot) Region(site string) string { return s.regions[site] }
 
 // Requirements returns the roll-down of targets over the graph. The last
 // result is kept and reused while the targets stay the same, so reading
@@ -193,7 +203,8 @@ func LoadSnapshot(ctx context.Context, pool *pgxpool.Pool) (*Snapshot, error) {
 
 // loadNodes adds every CI in id order and returns the key of each id.
 func loadNodes(ctx context.Context, tx pgx.Tx, b *Builder, snap *Snapshot, n int) (map[int64]string, error) {
-	rows, err := tx.Query(ctx, `SELECT id, key, class, site, recovery_estimate_s, data_bearing FROM cis ORDER BY id`)
+	rows, err := tx.Query(ctx, `SELECT id, key, class, site, recovery_estimate_s, data_bearing, recovery_strategy,
+		CASE WHEN class = 'site' THEN coalesce(attributes->>'region', '') ELSE '' END FROM cis ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("load graph CIs: %w", err)
 	}
@@ -201,6 +212,8 @@ func loadNodes(ctx context.Context, tx pgx.Tx, b *Builder, snap *Snapshot, n int
 	keys := make(map[int64]string, n)
 	snap.estimates = make([]orchestrator.Duration, 0, n)
 	snap.dataBearing = make([]bool, 0, n)
+	snap.strategies = make([]string, 0, n)
+	snap.regions = map[string]string{}
 	intern := map[string]string{}
 	var (
 		id       int64
@@ -209,9 +222,11 @@ func loadNodes(ctx context.Context, tx pgx.Tx, b *Builder, snap *Snapshot, n int
 		site     []byte
 		estimate int64
 		data     bool
+		strategy []byte
+		region   string
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &node.Key, &class, &site, &estimate, &data); err != nil {
+		if err := rows.Scan(&id, &node.Key, &class, &site, &estimate, &data, &strategy, &region); err != nil {
 			return nil, fmt.Errorf("load graph CIs: %w", err)
 		}
 		node.Class, node.Site = internBytes(intern, class), internBytes(intern, site)
@@ -219,6 +234,10 @@ func loadNodes(ctx context.Context, tx pgx.Tx, b *Builder, snap *Snapshot, n int
 		keys[id] = node.Key
 		snap.estimates = append(snap.estimates, orchestrator.DurationFromSeconds(estimate))
 		snap.dataBearing = append(snap.dataBearing, data)
+		snap.strategies = append(snap.strategies, internBytes(intern, strategy))
+		if region != "" {
+			snap.regions[node.Key] = region
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load graph CIs: %w", err)
@@ -228,7 +247,8 @@ func loadNodes(ctx context.Context, tx pgx.Tx, b *Builder, snap *Snapshot, n int
 
 // loadEdges adds every relation in id order.
 func loadEdges(ctx context.Context, tx pgx.Tx, b *Builder, keys map[int64]string) error {
-	rows, err := tx.Query(ctx, `SELECT from_id, to_id, type, grp, min_up FROM relations ORDER BY id`)
+	rows, err := tx.Query(ctx, `SELECT from_id, to_id, type, grp, min_up, failover_estimate_s, activation, replication, lag_s
+		FROM relations ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("load graph relations: %w", err)
 	}
@@ -238,12 +258,18 @@ func loadEdges(ctx context.Context, tx pgx.Tx, b *Builder, keys map[int64]string
 		from, to int64
 		typ, grp []byte
 		minUp    int
+		estimate *int64
+		act, rep []byte
+		lag      *int64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&from, &to, &typ, &grp, &minUp); err != nil {
+		if err := rows.Scan(&from, &to, &typ, &grp, &minUp, &estimate, &act, &rep, &lag); err != nil {
 			return fmt.Errorf("load graph relations: %w", err)
 		}
-		b.AddEdge(Edge{From: keys[from], To: keys[to], Type: internBytes(intern, typ), Group: internBytes(intern, grp), MinUp: minUp})
+		e := Edge{From: keys[from], To: keys[to], Type: internBytes(intern, typ), Group: internBytes(intern, grp), MinUp: minUp}
+		e.Failover = Failover{Estimate: secondsPtr(estimate), Activation: internBytes(intern, act),
+			Replication: internBytes(intern, rep), Lag: secondsPtr(lag)}
+		b.AddEdge(e)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load graph relations: %w", err)
@@ -260,4 +286,13 @@ func internBytes(seen map[string]string, b []byte) string {
 	s := string(b)
 	seen[s] = s
 	return s
+}
+
+// secondsPtr reads a nullable seconds column as a duration.
+func secondsPtr(s *int64) *orchestrator.Duration {
+	if s == nil {
+		return nil
+	}
+	d := orchestrator.DurationFromSeconds(*s)
+	return &d
 }

@@ -19,10 +19,11 @@ const ClassBusinessService = "business_service"
 // questions (what-if, roll-down, gaps, risk quantification) over the
 // database and the in-memory graph.
 type Service struct {
-	pool    *pgxpool.Pool
-	graphs  *GraphCache
-	rt      orchestrator.Runtime
-	backups BackupCoverage
+	pool     *pgxpool.Pool
+	graphs   *GraphCache
+	rt       orchestrator.Runtime
+	backups  BackupCoverage
+	evidence BackupEvidence
 }
 
 // Option configures a Service.

@@ -30,6 +30,25 @@ type ServiceImpact struct {
 	Outage       orchestrator.Duration `json:"outage"`
 	OutageHow    string                `json:"outage_how"`
 	BIAVersion   *int                  `json:"bia_version"`
+	// Recovery is what the scenario's recovery plan can do for the
+	// service: failing over where a standby stands.
+	Recovery *ServiceRecovery `json:"recovery"`
+}
+
+// ServiceRecovery is a down service's recovery in a what-if: the plan's
+// strategy, the standbys it fails over to, how long it takes and whether
+// that holds against the approved BIA (null without one), with the loss at
+// that estimated outage beside the loss at the outage asked about.
+type ServiceRecovery struct {
+	Strategy       []PlanAction           `json:"strategy"`
+	Standbys       []string               `json:"standbys"`
+	Estimate       orchestrator.Duration  `json:"estimate"`
+	RPOEstimate    *orchestrator.Duration `json:"rpo_estimate"`
+	RTOMet         *bool                  `json:"rto_met"`
+	MTPDMet        *bool                  `json:"mtpd_met"`
+	LossAtEstimate float64                `json:"loss_at_estimate"`
+	CriticalPath   []PlanStep             `json:"critical_path"`
+	Notes          []string               `json:"notes"`
 }
 
 // WhatIfAnswer is everything a what-if takes down, what it costs and the
@@ -115,6 +134,10 @@ func (s *Service) price(ctx context.Context, snap *Snapshot, r Result, fixed *ou
 		return nil, 0, err
 	}
 	est := g.NewEstimator(r, snap.Estimate)
+	plans, err := s.recoveryPlans(ctx, snap, r, down)
+	if err != nil {
+		return nil, 0, err
+	}
 	total := 0.0
 	for _, n := range down {
 		key := g.Key(n)
@@ -130,6 +153,7 @@ func (s *Service) price(ctx context.Context, snap *Snapshot, r Result, fixed *ou
 			si.BIAVersion, si.Ratings, si.Loss = &version, l.Ratings, l.Loss
 			si.RTOBreached, si.MTPDBreached = l.RTOBreached, l.MTPDBreached
 		}
+		si.Recovery = recoveryOf(plans[n], b, has)
 		total += si.Loss
 		impacts = append(impacts, si)
 	}
@@ -152,4 +176,43 @@ func estimatedOutage(est orchestrator.Duration, b BIA, has bool) *outage {
 		return &outage{d: b.RTO, how: fmt.Sprintf("no recovery estimates recorded; assumed the RTO %s", b.RTO)}
 	}
 	return &outage{how: "no recovery estimates recorded and no approved BIA"}
+}
+
+// recoveryPlans plans the recovery of every down service in the what-if's
+// scenario (its failed CIs), over the whole graph.
+func (s *Service) recoveryPlans(ctx context.Context, snap *Snapshot, r Result, services []int32) (map[int32]Plan, error) {
+	facts, err := s.recoveryFacts(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	var failed []int32
+	for i, n := range r.Down {
+		if r.Cause[i] < 0 {
+			failed = append(failed, n)
+		}
+	}
+	p := newPlanner(snap.Graph, facts)
+	defer p.release()
+	p.limit(nil)
+	p.scenario(failed, nil)
+	out := make(map[int32]Plan, len(services))
+	for _, n := range services {
+		out[n] = p.result(n)
+	}
+	return out, nil
+}
+
+// recoveryOf judges a plan against the service's approved BIA.
+func recoveryOf(plan Plan, b BIA, has bool) *ServiceRecovery {
+	sr := describe(plan, Disruption{}, b, has)
+	out := &ServiceRecovery{Strategy: sr.Strategy, Standbys: plan.Standbys, Estimate: plan.RTO, RPOEstimate: plan.RPO,
+		RTOMet: sr.RTOMet, CriticalPath: plan.CriticalPath, Notes: plan.Notes}
+	if has {
+		out.LossAtEstimate = b.At(plan.RTO).Loss
+		if b.MTPD != nil {
+			ok := plan.RTO+b.WRT <= *b.MTPD
+			out.MTPDMet = &ok
+		}
+	}
+	return out
 }
