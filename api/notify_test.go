@@ -3,18 +3,17 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/eventually"
 	"github.com/bcdr/bcdr/orchestrator/notify"
+	"github.com/bcdr/bcdr/orchestrator/outbound/outboundtest"
 )
 
 type channelBody struct {
@@ -135,7 +134,7 @@ func TestNotificationChannelValidation(t *testing.T) {
 		"unknown event":       {valid(map[string]any{"events": []string{"check_failed", "disk_full"}}), 422, "events", `"disk_full" is not an event type`},
 		"no events":           {valid(map[string]any{"events": []string{}}), 422, "events", "at least one"},
 		"reserved event":      {valid(map[string]any{"events": []string{"check_failed", "drill_finished"}}), 422, "events", `"drill_finished" is reserved: nothing emits that event yet`},
-		"reserved event only": {valid(map[string]any{"events": []string{"invocation_started"}}), 422, "events", "nothing emits that event yet"},
+		"reserved event only": {valid(map[string]any{"events": []string{"drill_finished"}}), 422, "events", "nothing emits that event yet"},
 		"process variable":    {valid(map[string]any{"secret_env": "PATH"}), 422, "secret_env", "set by bcdr itself"},
 		"any variable":        {valid(map[string]any{"secret_env": "AWS_SECRET_ACCESS_KEY"}), 422, "secret_env", "name variables BCDR_SECRET_"},
 		"file elsewhere":      {valid(map[string]any{"secret_file": "/etc/shadow"}), 422, "secret_file", "under the secrets directory"},
@@ -196,7 +195,7 @@ func TestNotificationChannelReservedEvents(t *testing.T) {
 	env.do("POST", "/api/v1/notification-channels", cm, map[string]any{
 		"name": "ops", "kind": "webhook", "url": "https://hooks.example.com/bcdr", "events": []string{"check_failed"}}).JSON(t, &ch)
 	id := itoa(ch.ID)
-	resp := env.do("PATCH", "/api/v1/notification-channels/"+id, cm, map[string]any{"events": []string{"check_failed", "invocation_started"}})
+	resp := env.do("PATCH", "/api/v1/notification-channels/"+id, cm, map[string]any{"events": []string{"check_failed", "drill_finished"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
 	var body struct {
 		Error struct {
@@ -206,7 +205,7 @@ func TestNotificationChannelReservedEvents(t *testing.T) {
 	resp.JSON(t, &body)
 	require.Len(t, body.Error.Fields, 1)
 	require.Equal(t, "events", body.Error.Fields[0].Field)
-	require.Contains(t, body.Error.Fields[0].Message, `"invocation_started" is reserved: nothing emits that event yet`)
+	require.Contains(t, body.Error.Fields[0].Message, `"drill_finished" is reserved: nothing emits that event yet`)
 	env.do("GET", "/api/v1/notification-channels/"+id, cm, nil).JSON(t, &ch)
 	require.Equal(t, []string{"check_failed"}, ch.Events)
 
@@ -220,16 +219,7 @@ func TestNotificationChannelReservedEvents(t *testing.T) {
 // running Deliverer, and shows in the channel's deliveries.
 func TestNotificationTestDelivery(t *testing.T) {
 	env := setup(t)
-	var mu sync.Mutex
-	var got []*http.Request
-	var bodies [][]byte
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		got, bodies = append(got, r), append(bodies, b)
-		mu.Unlock()
-	}))
-	t.Cleanup(rcv.Close)
+	rcv := outboundtest.NewReceiver(t)
 	cm := orchestrator.RoleContinuityManager
 	var ch, other channelBody
 	env.do("POST", "/api/v1/notification-channels", cm, map[string]any{
@@ -251,25 +241,24 @@ func TestNotificationTestDelivery(t *testing.T) {
 		OutboundPolicy: loopbackAllowed(t)})
 	go func() { defer close(done); _ = d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 }, 5*time.Second, 10*time.Millisecond)
+	eventually.True(t, func() bool { return len(rcv.Requests()) == 1 }, "the test notification arrives")
 
 	var list struct {
 		Items []deliveryBody `json:"items"`
 	}
-	require.Eventually(t, func() bool {
+	eventually.True(t, func() bool {
 		env.do("GET", "/api/v1/notification-channels/"+itoa(ch.ID)+"/deliveries?status=delivered", orchestrator.RoleOperator, nil).JSON(t, &list)
 		return len(list.Items) == 1
-	}, 5*time.Second, 10*time.Millisecond)
+	}, "the delivery is listed as delivered")
 	require.Equal(t, queued.ID, list.Items[0].ID)
 	require.Equal(t, 1, list.Items[0].Attempts)
 	require.Equal(t, 200, *list.Items[0].LastStatusCode)
 
-	mu.Lock()
-	require.Equal(t, "/hook", got[0].URL.Path, "only the channel tested")
+	got := rcv.Requests()
+	require.Equal(t, "/hook", got[0].Path, "only the channel tested")
 	require.Equal(t, queued.IdempotencyKey, got[0].Header.Get("Idempotency-Key"))
 	var payload notify.WebhookPayload
-	require.NoError(t, json.Unmarshal(bodies[0], &payload))
-	mu.Unlock()
+	require.NoError(t, json.Unmarshal(got[0].Body, &payload))
 	require.Equal(t, notify.EventTest, payload.Type)
 	require.Equal(t, "test-continuity_manager", payload.Details["requested_by"])
 

@@ -51,6 +51,7 @@ func (s *Server) routes() []Route {
 		s.backupRoutes(),
 		s.impactRoutes(),
 		s.runbookRoutes(),
+		s.executionRoutes(),
 		s.notifyRoutes(),
 	} {
 		all = append(all, part...)

@@ -26,6 +26,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/runbooks"
+	"github.com/bcdr/bcdr/runbooks/execution"
 )
 
 // Defaults for request handling; a route may raise them.
@@ -49,6 +50,8 @@ type Services struct {
 	Impact    *impact.Service
 	Runbooks  *runbooks.Service
 	Backups   *backup.Service
+	// Executions runs runbooks: invocations and drills.
+	Executions *execution.Service
 }
 
 // Options configure a Server.

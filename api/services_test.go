@@ -18,6 +18,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/orchestrator/secretref"
 	"github.com/bcdr/bcdr/runbooks"
+	"github.com/bcdr/bcdr/runbooks/execution"
 )
 
 // testServices wires the services the way cmd/bcdr does, over a test
@@ -44,11 +45,20 @@ func testServices(pool *pgxpool.Pool) Services {
 	}
 	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: requiredRPO, Schedules: s.Schedules,
 		Secrets: testSecrets, Roots: testBackupRoots})
-	impacts = impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(s.Backups))
+	impacts = impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(s.Backups), impact.WithBackupEvidence(s.Backups))
 	s.Impact = impacts
 	s.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{
-		Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt)})
+		Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt), Measured: measuredBy{&s}})
+	s.Executions = execution.NewService(pool, rt, s.Runbooks, execution.Options{})
 	return s
+}
+
+// measuredBy asks the services' execution engine, built after runbooks,
+// for measured step durations, as cmd/bcdr's app does.
+type measuredBy struct{ s *Services }
+
+func (m measuredBy) Measured(ctx context.Context, runbookID int64) (map[string]orchestrator.Duration, error) {
+	return m.s.Executions.Measured(ctx, runbookID)
 }
 
 // testSecrets and testBackupRoots expose what the API's tests reference:

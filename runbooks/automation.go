@@ -31,6 +31,12 @@ type Automation struct {
 	Assertion      *Assertion            `json:"assertion,omitempty"`
 	Timeout        orchestrator.Duration `json:"timeout"`
 	Retries        int                   `json:"retries"`
+	// DrillURL is called instead of URL in a drill; without one the step
+	// is not called in a drill but waits for a person, so that a drill
+	// never touches production by accident.
+	DrillURL string `json:"drill_url,omitempty"`
+	// Delay is how long the step waits, once ready, before its call.
+	Delay orchestrator.Duration `json:"delay,omitempty"`
 }
 
 // Assertion checks the JSON response: the value at Path (dot-separated
@@ -75,6 +81,7 @@ func (a *Automation) normalize() {
 		a.Method = http.MethodGet
 	}
 	a.URL = strings.TrimSpace(a.URL)
+	a.DrillURL = strings.TrimSpace(a.DrillURL)
 	if a.Headers == nil {
 		a.Headers = map[string]string{}
 	}
@@ -94,7 +101,13 @@ func (a *Automation) validate(v *orchestrator.Validation, field string) {
 	if !slices.Contains(methods, a.Method) {
 		v.Add(field+".method", "must be one of %s", strings.Join(methods, ", "))
 	}
-	a.validateURL(v, field+".url")
+	validateURL(v, field+".url", a.URL)
+	if a.DrillURL != "" {
+		validateURL(v, field+".drill_url", a.DrillURL)
+	}
+	if a.Delay < 0 || a.Delay > orchestrator.Duration(time.Hour) {
+		v.Add(field+".delay", "must be from 0 to 1h")
+	}
 	if len(a.Headers) > maxHeaders {
 		v.Add(field+".headers", "must hold at most %d headers", maxHeaders)
 	}
@@ -137,16 +150,17 @@ func (a *Automation) validate(v *orchestrator.Validation, field string) {
 	}
 }
 
-func (a *Automation) validateURL(v *orchestrator.Validation, field string) {
-	if a.URL == "" {
+// validateURL checks an automation's URL (or drill URL) target.
+func validateURL(v *orchestrator.Validation, field, target string) {
+	if target == "" {
 		v.Add(field, "is required")
 		return
 	}
-	if msg := checkTemplateText(a.URL, maxURL, false); msg != "" {
+	if msg := checkTemplateText(target, maxURL, false); msg != "" {
 		v.Add(field, "%s", msg)
 		return
 	}
-	u, err := url.Parse(placeholderPattern.ReplaceAllString(a.URL, "x"))
+	u, err := url.Parse(placeholderPattern.ReplaceAllString(target, "x"))
 	switch {
 	case err != nil:
 		v.Add(field, "is not a URL")
@@ -160,7 +174,7 @@ func (a *Automation) validateURL(v *orchestrator.Validation, field string) {
 	if err != nil {
 		return
 	}
-	raw, _ := url.Parse(a.URL)
+	raw, _ := url.Parse(target)
 	if raw == nil {
 		return
 	}
@@ -256,7 +270,7 @@ func literalCredential(body string) string {
 // Secrets lists the secret names the automation refers to.
 func (a *Automation) Secrets() []string {
 	var out []string
-	texts := []string{a.URL, a.BodyTemplate}
+	texts := []string{a.URL, a.DrillURL, a.BodyTemplate}
 	for _, v := range a.Headers {
 		texts = append(texts, v)
 	}

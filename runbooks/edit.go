@@ -38,7 +38,11 @@ type StepInput struct {
 	DependsOn  *[]string       `json:"depends_on"`
 	CI         *string         `json:"ci"`
 	Automation json.RawMessage `json:"automation"`
-	After      *string         `json:"after"`
+	// Decision is tri-state like Automation: null makes the step an
+	// ordinary one again.
+	Decision json.RawMessage `json:"decision"`
+	Cleanup  *bool           `json:"cleanup"`
+	After    *string         `json:"after"`
 }
 
 // apply writes the input's fields onto s, recording problems in v.
@@ -92,7 +96,39 @@ func (in StepInput) apply(v *orchestrator.Validation, s *Step) {
 		}
 		s.DependsOn = clean
 	}
+	if in.Cleanup != nil {
+		s.Cleanup = *in.Cleanup
+	}
 	in.applyAutomation(v, s)
+	in.applyDecision(v, s)
+	if s.Automation != nil && s.Decision != nil {
+		v.Add("decision", "a step is automated or a decision, not both")
+	}
+}
+
+func (in StepInput) applyDecision(v *orchestrator.Validation, s *Step) {
+	raw := bytes.TrimSpace(in.Decision)
+	if len(raw) == 0 {
+		return
+	}
+	if string(raw) == "null" {
+		s.Decision = nil
+		return
+	}
+	var d Decision
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		v.Add("decision", "must be null or a decision object: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return
+	}
+	if !d.Role.Valid() || d.Role == orchestrator.RoleAuditor {
+		v.Add("decision.role", "must be admin, continuity_manager, operator or executive")
+	}
+	if d.OnReject != "" && !stepIDPattern.MatchString(d.OnReject) {
+		v.Add("decision.on_reject", "%q is not a step id such as s12", clip(d.OnReject))
+	}
+	s.Decision = &d
 }
 
 func (in StepInput) applyAutomation(v *orchestrator.Validation, s *Step) {
@@ -257,10 +293,33 @@ func settle(v *Version, field string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkDecisions(v.Steps, field); err != nil {
+		return err
+	}
 	steps := make([]Step, len(v.Steps))
 	for i, k := range sc.order {
 		steps[i] = v.Steps[k]
 	}
 	v.Steps = steps
 	return nil
+}
+
+// checkDecisions checks that the step a decision's rejection takes waits
+// for that decision.
+func checkDecisions(steps []Step, field string) error {
+	var val orchestrator.Validation
+	for i, s := range steps {
+		if s.Decision == nil || s.Decision.OnReject == "" {
+			continue
+		}
+		f := "decision.on_reject"
+		if field != "" {
+			f = fmt.Sprintf("%s[%d].decision.on_reject", field, i)
+		}
+		j := slices.IndexFunc(steps, func(t Step) bool { return t.ID == s.Decision.OnReject })
+		if j < 0 || !slices.Contains(steps[j].DependsOn, s.ID) {
+			val.Add(f, "%q must be a step that depends on the decision %s", clip(s.Decision.OnReject), s.ID)
+		}
+	}
+	return val.Err()
 }

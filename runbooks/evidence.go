@@ -24,13 +24,41 @@ func (v Version) services() []string {
 	return out
 }
 
-// feasibility gathers the evidence for a version and assesses it.
+// feasibility gathers the evidence for a version and assesses it, each
+// step's estimate replaced by what it took when last performed.
 func (s *Service) feasibility(ctx context.Context, h header, v Version) (Feasibility, error) {
 	ev, err := s.evidence(ctx, h, v)
 	if err != nil {
 		return Feasibility{}, err
 	}
-	return assess(v.Steps, ev), nil
+	steps, measured := v.Steps, 0
+	if s.measured != nil {
+		took, err := s.measured.Measured(ctx, h.ID)
+		if err != nil {
+			return Feasibility{}, err
+		}
+		steps, measured = withMeasured(v.Steps, took)
+	}
+	f := assess(steps, ev)
+	f.MeasuredSteps = measured
+	return f, nil
+}
+
+// withMeasured returns steps with the estimates of those measured
+// replaced, and how many were; steps is left as it is.
+func withMeasured(steps []Step, took map[string]orchestrator.Duration) ([]Step, int) {
+	if len(took) == 0 {
+		return steps, 0
+	}
+	out := slices.Clone(steps)
+	n := 0
+	for i := range out {
+		if d, ok := took[out[i].ID]; ok {
+			out[i].Estimate = d
+			n++
+		}
+	}
+	return out, n
 }
 
 func (s *Service) evidence(ctx context.Context, h header, v Version) (evidence, error) {
@@ -80,6 +108,23 @@ func (s *Service) evidence(ctx context.Context, h header, v Version) (evidence, 
 	}
 	if ev.Backups, err = s.backups.RPOStatus(ctx, query); err != nil {
 		return ev, err
+	}
+	switch {
+	case h.Scope.IsScenario():
+		plan, err := s.model.RecoveryPlan(ctx, h.Scope.Failed)
+		if err != nil {
+			return ev, err
+		}
+		ev.Plan = &plan
+	case h.Scope.Service != "":
+		r, err := s.model.Resilience(ctx, h.Scope.Service)
+		switch orchestrator.ErrorCode(err) {
+		case "":
+			ev.Resilience = &r
+		case orchestrator.ENOTFOUND, orchestrator.EINVALID:
+		default:
+			return ev, err
+		}
 	}
 	if err := s.people(ctx, h, v, &ev); err != nil {
 		return ev, err

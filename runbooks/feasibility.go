@@ -7,6 +7,7 @@ import (
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/directory"
+	"github.com/bcdr/bcdr/orchestrator/impact"
 )
 
 // Verdicts of a feasibility check.
@@ -22,13 +23,31 @@ const (
 type Feasibility struct {
 	Verdict           string                `json:"verdict"`
 	EstimatedRecovery orchestrator.Duration `json:"estimated_recovery"`
-	CriticalPath      []PathStep            `json:"critical_path"`
-	Schedule          []StepTiming          `json:"schedule"`
-	RTO               *RTOCheck             `json:"rto"`
-	Services          []ServiceCheck        `json:"services"`
-	RPO               []RPOCheck            `json:"rpo"`
-	Suppliers         []SupplierCheck       `json:"suppliers"`
-	Gaps              []Gap                 `json:"gaps"`
+	// MeasuredSteps counts the steps whose estimate is the duration they
+	// took when last performed, in a drill or an invocation.
+	MeasuredSteps int             `json:"measured_steps"`
+	CriticalPath  []PathStep      `json:"critical_path"`
+	Schedule      []StepTiming    `json:"schedule"`
+	RTO           *RTOCheck       `json:"rto"`
+	Services      []ServiceCheck  `json:"services"`
+	RPO           []RPOCheck      `json:"rpo"`
+	Suppliers     []SupplierCheck `json:"suppliers"`
+	Gaps          []Gap           `json:"gaps"`
+	// Scenarios, for a service runbook, are the disruptions that can take
+	// its service down and the recovery each allows (failing over where a
+	// standby stands): the RTO is judged against the worst of them rather
+	// than against rebuilding every CI in place.
+	Scenarios []ScenarioCheck `json:"scenarios"`
+}
+
+// ScenarioCheck is one scenario a service runbook covers.
+type ScenarioCheck struct {
+	Scenario    impact.Disruption      `json:"scenario"`
+	Standbys    []string               `json:"standbys"`
+	RTOEstimate orchestrator.Duration  `json:"rto_estimate"`
+	RPOEstimate *orchestrator.Duration `json:"rpo_estimate"`
+	RTOMet      *bool                  `json:"rto_met"`
+	RPOMet      *bool                  `json:"rpo_met"`
 }
 
 // PathStep is one step of the critical path.
@@ -135,13 +154,17 @@ type evidence struct {
 	TreeServices []string
 	CallTrees    map[string]directory.CallTree
 	Contacts     map[string]directory.Contact
+	// Plan is a scenario runbook's recovery plan, Resilience a service
+	// runbook's scenarios; nil when not known.
+	Plan       *impact.ScenarioPlan
+	Resilience *impact.ServiceResilience
 }
 
 // assess computes the feasibility of steps against the evidence. The steps
 // are assumed to form a DAG (every write checks it).
 func assess(steps []Step, ev evidence) Feasibility {
 	f := Feasibility{Verdict: Unknown, CriticalPath: []PathStep{}, Schedule: make([]StepTiming, len(steps)),
-		Services: []ServiceCheck{}, RPO: []RPOCheck{}, Suppliers: []SupplierCheck{}, Gaps: []Gap{}}
+		Services: []ServiceCheck{}, RPO: []RPOCheck{}, Suppliers: []SupplierCheck{}, Gaps: []Gap{}, Scenarios: []ScenarioCheck{}}
 	sc, err := layout(steps, "steps")
 	if err != nil {
 		f.Gaps = append(f.Gaps, Gap{Kind: GapRTO, Subject: "steps", Message: orchestrator.ErrorMessage(err)})
@@ -157,6 +180,7 @@ func assess(steps []Step, ev evidence) Feasibility {
 			Start: sc.timing[i].Start, Finish: sc.timing[i].Finish})
 	}
 	f.checkServices(steps, sc, ev)
+	f.checkScenarios(ev)
 	f.checkRPO(ev)
 	f.checkSuppliers(ev)
 	f.checkPeople(steps, ev)
@@ -190,16 +214,29 @@ func (f *Feasibility) checkServices(steps []Step, sc schedule, ev evidence) {
 		}
 		feasible := at <= a.RTO
 		c.RTOFeasible = &feasible
+		// A scenario runbook brings its services back one by one: each is
+		// judged by when its own verification is done.
+		recovery := f.EstimatedRecovery
+		if ev.Plan != nil {
+			recovery = at
+		}
 		if b.MTPD != nil {
-			within := f.EstimatedRecovery+a.WRT <= *b.MTPD
+			within := recovery+a.WRT <= *b.MTPD
 			c.WithinMTPD = &within
 			if !within {
 				f.gap(GapMTPD, svc, "estimated recovery %s + WRT %s = %s exceeds the MTPD %s of %s",
-					f.EstimatedRecovery, a.WRT, f.EstimatedRecovery+a.WRT, *b.MTPD, svc)
+					recovery, a.WRT, recovery+a.WRT, *b.MTPD, svc)
 			}
 		}
 		f.Services = append(f.Services, c)
-		if f.RTO == nil || a.RTO < f.RTO.RTO {
+		switch {
+		case ev.Plan != nil:
+			// The service with the least time to spare (or the most
+			// overrun) stands for the runbook.
+			if f.RTO == nil || a.RTO-recovery < f.RTO.RTO-f.RTO.Estimate {
+				f.RTO = &RTOCheck{RTO: a.RTO, Service: svc, Estimate: recovery}
+			}
+		case f.RTO == nil || a.RTO < f.RTO.RTO:
 			f.RTO = &RTOCheck{RTO: a.RTO, Service: svc}
 		}
 	}
@@ -207,7 +244,9 @@ func (f *Feasibility) checkServices(steps []Step, sc schedule, ev evidence) {
 		return
 	}
 	r := f.RTO
-	r.Estimate = f.EstimatedRecovery
+	if ev.Plan == nil {
+		r.Estimate = f.EstimatedRecovery
+	}
 	r.Feasible = r.Estimate <= r.RTO
 	if r.Feasible {
 		r.Margin = r.RTO - r.Estimate
@@ -234,6 +273,7 @@ func (f *Feasibility) pathSummary() string {
 }
 
 func (f *Feasibility) checkRPO(ev evidence) {
+	failovers := failoversOf(ev.Plan)
 	for _, k := range ev.ScopeCIs {
 		if !ev.CIs[k].DataBearing {
 			continue
@@ -244,6 +284,9 @@ func (f *Feasibility) checkRPO(ev evidence) {
 		}
 		if b, ok := ev.Backups[k]; ok {
 			c.Status, c.LastVerifiedAt, c.Message = b.Status, b.LastVerifiedAt, b.Message
+		}
+		if a, ok := failovers[k]; ok {
+			c.Status, c.LastVerifiedAt, c.Message = lagStatus(a, c.RequiredRPO)
 		}
 		if c.Status == orchestrator.RPOBreached {
 			f.gap(GapRPO, k, "%s: %s", k, c.Message)

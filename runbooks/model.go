@@ -26,6 +26,13 @@ type Model interface {
 	// Requirements returns every CI's required RTO and RPO (the roll-down
 	// of the approved BIAs over g), indexed by node of g.
 	Requirements(ctx context.Context, g *impact.Graph) ([]impact.Requirement, error)
+	// RecoveryPlan plans the recovery from the failure of the CIs with
+	// keys failed: failover where a standby stands, else restore, rebuild,
+	// supplier or manual.
+	RecoveryPlan(ctx context.Context, failed []string) (impact.ScenarioPlan, error)
+	// Resilience is every scenario that can take a business service down
+	// and the recovery each allows.
+	Resilience(ctx context.Context, service string) (impact.ServiceResilience, error)
 }
 
 // CIInfo is what generation and feasibility read of a CI.
@@ -74,6 +81,13 @@ func (NoBackups) RPOStatus(_ context.Context, required map[string]*orchestrator.
 		out[k] = BackupStatus{Status: orchestrator.RPOUnknown, Message: "unknown: no backup target"}
 	}
 	return out, nil
+}
+
+// Measured tells how long each step of a runbook took when it was last
+// performed (in a drill or an invocation), by step id. The execution
+// engine implements it; without one, feasibility uses the estimates only.
+type Measured interface {
+	Measured(ctx context.Context, runbookID int64) (map[string]orchestrator.Duration, error)
 }
 
 // Drills tells when a runbook last passed a drill. The drills capability

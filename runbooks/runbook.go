@@ -42,6 +42,24 @@ type Step struct {
 	DependsOn []string              `json:"depends_on"`
 	// Automation is nil for a manual step.
 	Automation *Automation `json:"automation,omitempty"`
+	// Decision makes the step a decision (a go/no-go) that someone with
+	// its role, other than the person who started the execution, approves
+	// or rejects; nil for other steps.
+	Decision *Decision `json:"decision,omitempty"`
+	// Cleanup marks a clean-up or failback step: run after the recovery
+	// is measured, and a drill is not closed until it is done or waived.
+	Cleanup bool `json:"cleanup,omitempty"`
+}
+
+// Decision is what a decision step asks for.
+type Decision struct {
+	// Role is the role of whoever may decide (admin may always).
+	Role orchestrator.Role `json:"role"`
+	// OnReject is the step, depending on this one, that a rejection
+	// takes; it is passed over on approval, and the steps depending on
+	// the decision other than it are passed over on rejection. Empty: a
+	// rejection stops the execution.
+	OnReject string `json:"on_reject,omitempty"`
 }
 
 // Scope says what a runbook recovers from: the loss of one business service

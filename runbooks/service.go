@@ -24,21 +24,23 @@ type Service struct {
 	directory *directory.Service
 	backups   Backups
 	drills    Drills
+	measured  Measured
 	rt        orchestrator.Runtime
 }
 
 // Options are the Service's collaborators; nil ones get defaults: a
-// PGModel and PGBackups over the pool, no drills.
+// PGModel and PGBackups over the pool, no drills, nothing measured.
 type Options struct {
-	Model   Model
-	Backups Backups
-	Drills  Drills
+	Model    Model
+	Backups  Backups
+	Drills   Drills
+	Measured Measured
 }
 
 // NewService returns a runbook service over pool; the runtime's clock
 // stamps versions and exports and measures backup ages and review dates.
 func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Service {
-	s := &Service{pool: pool, rt: rt, model: opts.Model, backups: opts.Backups, drills: opts.Drills}
+	s := &Service{pool: pool, rt: rt, model: opts.Model, backups: opts.Backups, drills: opts.Drills, measured: opts.Measured}
 	if s.model == nil {
 		s.model = NewPGModel(pool, impact.NewService(pool, rt, nil))
 	}
@@ -170,6 +172,13 @@ func (s *Service) generate(ctx context.Context, scope Scope) (Draft, storedVersi
 		if err := s.addBIA(ctx, in.BIAs, g.Key(t)); err != nil {
 			return Draft{}, storedVersion{}, err
 		}
+	}
+	if scope.IsScenario() {
+		plan, err := s.model.RecoveryPlan(ctx, scope.Failed)
+		if err != nil {
+			return Draft{}, storedVersion{}, err
+		}
+		in.Plan = &plan
 	}
 	d, err := Generate(in)
 	if err != nil {

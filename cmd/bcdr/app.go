@@ -18,6 +18,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/runbooks"
+	"github.com/bcdr/bcdr/runbooks/execution"
 )
 
 // app is bcdr's composition root: every service, the graph cache, the
@@ -50,9 +51,12 @@ func newApp(db *database) *app {
 	// is looked up when a check runs, by then both exist.
 	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: a.requiredRPO, Schedules: s.Schedules,
 		Secrets: a.cfg.secrets(), Roots: a.cfg.BackupRoots, OutboundPolicy: a.cfg.outbound()})
-	s.Impact = impact.NewService(pool, rt, a.graphs, impact.WithBackupCoverage(s.Backups))
+	s.Impact = impact.NewService(pool, rt, a.graphs, impact.WithBackupCoverage(s.Backups), impact.WithBackupEvidence(s.Backups))
+	// Feasibility uses the step durations executions measured; the engine
+	// runs runbooks, so it is looked up when a runbook is read.
 	s.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{
-		Model: runbooks.NewPGModel(pool, s.Impact), Backups: runbooks.NewPGBackups(pool, rt)})
+		Model: runbooks.NewPGModel(pool, s.Impact), Backups: runbooks.NewPGBackups(pool, rt), Measured: a})
+	s.Executions = execution.NewService(pool, rt, s.Runbooks, execution.Options{Outbound: a.cfg.outbound(), Secrets: a.cfg.secrets()})
 	return a
 }
 
@@ -62,6 +66,11 @@ func importRegistry() importer.Registry {
 	return importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
 		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
 		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
+}
+
+// Measured is the step durations the execution engine measured.
+func (a *app) Measured(ctx context.Context, runbookID int64) (map[string]orchestrator.Duration, error) {
+	return a.services.Executions.Measured(ctx, runbookID)
 }
 
 // requiredRPO is a CI's rolled-down RPO requirement, nil when no service

@@ -51,6 +51,8 @@ var commands = []command{
 	{"token revoke", "", "ID", nil, "revoke a token"},
 	{"audit verify", "[--anchor FILE]", "", nil, "check the audit log's hash chain (and against signed anchors)"},
 	{"import", "--type T [--partial]", "FILE", []string{"type"}, "import a CSV or JSON-lines file of records"},
+	{"execution start", "--runbook ID --mode M [--note N]", "", []string{"runbook", "mode"}, "start a drill or an invocation of a runbook and print its board"},
+	{"execution show", "[--json]", "ID", nil, "print the live board of an execution (* marks the critical path)"},
 	{"dump", "", "FILE", nil, "write the whole state of bcdr to FILE (- for stdout), one consistent snapshot"},
 	{"restore", "[--replace]", "FILE", nil, "load a dump (--replace: delete what the database holds first)"},
 	{"export kit", "[--json]", "DIR", nil, "write the offline continuity kit (runbooks, contacts, CMDB) into DIR"},
@@ -99,6 +101,8 @@ func dispatch(ctx context.Context, args []string, env map[string]string, stdout,
 		return runDemo(ctx, rest, env, stdout, stderr)
 	case "export":
 		return runExport(ctx, rest, env, stdout, stderr)
+	case "execution":
+		return runExecution(ctx, rest, env, stdout, stderr)
 	case "dump":
 		return runDump(ctx, rest, env, stdout, stderr)
 	case "restore":

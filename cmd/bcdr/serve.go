@@ -21,6 +21,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/leasequeue"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/runbooks/execution"
 )
 
 func runServe(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
@@ -78,6 +79,14 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 		},
 		a.runRetention,
 		func(ctx context.Context) error { return runAuditAnchors(ctx, cfg, db, logger) },
+	}
+	if cfg.SchedulerWorkers > 0 {
+		// The replicas that run scheduled work also perform the automated
+		// steps of executions, on the same lease settings.
+		parts = append(parts, func(ctx context.Context) error {
+			return a.services.Executions.Run(ctx, execution.RunOptions{Replica: cfg.Replica, Workers: cfg.SchedulerWorkers,
+				Poll: cfg.SchedulerPoll, Lease: cfg.SchedulerLease, Registry: registry})
+		})
 	}
 	if *withDemo {
 		parts = append(parts, func(ctx context.Context) error { return runDemoBackupJob(ctx, db) })

@@ -63,6 +63,9 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		{[]string{"token", "revoke"}, []string{"bcdr token revoke", "ID"}},
 		{[]string{"audit"}, []string{"bcdr audit verify"}},
 		{[]string{"audit", "verify"}, []string{"bcdr audit verify", "-anchor"}},
+		{[]string{"execution"}, []string{"bcdr execution start", "bcdr execution show"}},
+		{[]string{"execution", "start"}, []string{"bcdr execution start", "-runbook", "-mode", "-note", "-failure-point"}},
+		{[]string{"execution", "show"}, []string{"bcdr execution show", "-json", "ID"}},
 		{[]string{"dump"}, []string{"bcdr dump", "FILE"}},
 		{[]string{"restore"}, []string{"bcdr restore", "-replace", "FILE"}},
 	}

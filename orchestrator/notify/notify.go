@@ -41,6 +41,12 @@ const (
 	EventScheduleMissed    EventType = "schedule_missed"
 	EventDrillFinished     EventType = "drill_finished"
 	EventInvocationStarted EventType = "invocation_started"
+	EventDrillStarted      EventType = "drill_started"
+	EventStepFailed        EventType = "step_failed"
+	EventStepOverdue       EventType = "step_overdue"
+	EventDecisionNeeded    EventType = "decision_needed"
+	EventRTOAtRisk         EventType = "rto_at_risk"
+	EventExecutionFinished EventType = "execution_finished"
 	EventTest              EventType = "test"
 )
 
@@ -50,13 +56,14 @@ const AllEvents = "*"
 // EventTypes lists the types something emits today: the only ones a
 // channel may subscribe to and Publish accepts.
 var EventTypes = []EventType{EventCheckFailed, EventCheckRecovered, EventRPOBreached, EventRPORestored,
-	EventScheduleMissed}
+	EventScheduleMissed, EventInvocationStarted, EventDrillStarted, EventStepFailed, EventStepOverdue,
+	EventDecisionNeeded, EventRTOAtRisk, EventExecutionFinished}
 
 // ReservedEventTypes are named for work not built yet (drills, runbook
 // execution) and emitted by nothing, so a channel naming one is refused
 // rather than left waiting for a notification that never comes. The change
 // that makes one emitted moves it to EventTypes.
-var ReservedEventTypes = []EventType{EventDrillFinished, EventInvocationStarted}
+var ReservedEventTypes = []EventType{EventDrillFinished}
 
 // Severity says how urgent an event is.
 type Severity string

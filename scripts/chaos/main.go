@@ -7,14 +7,16 @@
 // Load: scheduled HTTP backup checks of targets on a loopback server that
 // fail and recover every minute (so every check announces a transition),
 // notifications of all of them to a loopback webhook that sometimes
-// answers 500, and CI imports every few seconds through a random replica.
+// answers 500, CI imports every few seconds through a random replica, and
+// drills of a runbook of automated steps every 15–30 s.
 // Faults: kill -9 of a random replica every 20–60 s (restarted a moment
 // later) and one fast restart of PostgreSQL half-way. At the end the
 // schedules are disabled, the queues drain, the replicas stop, and it
 // prints and checks: every firing ran once and none is left hanging, every
 // check is recorded once for its run, every import is all or nothing,
 // every notification was delivered (duplicates only with one idempotency
-// key), and the audit chain verifies against the anchors written during
+// key), every drill finished with each step performed under its one key
+// and no production URL called, and the audit chain verifies against the anchors written during
 // the run. It exits 1 when an invariant fails.
 package main
 
@@ -75,6 +77,11 @@ type harness struct {
 		sync.Mutex
 		rounds map[int]int // round → HTTP status (0: no answer)
 	}
+	runbook int64
+	drills  struct {
+		sync.Mutex
+		started map[int]int // HTTP status → how many
+	}
 }
 
 func run(minutes float64, nReplicas, nTargets int, keep bool) error {
@@ -91,6 +98,7 @@ func run(minutes float64, nReplicas, nTargets int, keep bool) error {
 	}
 	h := &harness{work: work, bin: filepath.Join(work, "bcdr"), log: log, pgDir: filepath.Join(work, "pg")}
 	h.imports.rounds = map[int]int{}
+	h.drills.started = map[int]int{}
 	log.Info("building bcdr")
 	if out, err := exec.Command("go", "build", "-o", h.bin, "./cmd/bcdr").CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %v\n%s", err, out)
@@ -139,6 +147,7 @@ func run(minutes float64, nReplicas, nTargets int, keep bool) error {
 	log.Info("faults and load running", "until", deadline.Format(time.TimeOnly), "replicas", nReplicas, "targets", nTargets)
 	var wg sync.WaitGroup
 	wg.Go(func() { h.importLoop(deadline) })
+	wg.Go(func() { h.drillLoop(deadline) })
 	h.faultLoop(ctx, deadline)
 	wg.Wait()
 
@@ -242,11 +251,95 @@ func (h *harness) setUp(nTargets int) ([]int64, error) {
 		}
 		ids = append(ids, t.ScheduleID)
 	}
+	if err := h.setUpRunbook(r); err != nil {
+		return nil, err
+	}
 	ch := fmt.Sprintf(`{"name":"chaos","kind":"webhook","url":%q,"events":["*"]}`, h.recv.url+"/hook")
 	if code, body, err := h.call(r, "POST", "/api/v1/notification-channels", ch, "application/json"); err != nil || code != 201 {
 		return nil, fmt.Errorf("create channel: %d %s %v", code, body, err)
 	}
 	return ids, nil
+}
+
+// drillSteps is how many automated steps the drilled runbook has: a
+// diamond of diamonds, each step answering after 1–4 s.
+const drillSteps = 6
+
+// setUpRunbook makes the runbook the drills run: a business service whose
+// generated steps are replaced by automated ones that call the receiver
+// in a drill (their production URL must never be called).
+func (h *harness) setUpRunbook(r *replica) error {
+	if code, body, err := h.call(r, "POST", "/api/v1/cis", `{"key":"chaos-svc","name":"Chaos service","class":"business_service"}`, "application/json"); err != nil || code != 201 {
+		return fmt.Errorf("create the drilled service: %d %s %v", code, body, err)
+	}
+	code, body, err := h.call(r, "POST", "/api/v1/runbooks", `{"service":"chaos-svc"}`, "application/json")
+	if err != nil || code != 201 {
+		return fmt.Errorf("create the drilled runbook: %d %s %v", code, body, err)
+	}
+	var rb struct {
+		ID      int64 `json:"id"`
+		Version struct {
+			Steps []struct {
+				ID string `json:"id"`
+			} `json:"steps"`
+		} `json:"version"`
+	}
+	if err := json.Unmarshal(body, &rb); err != nil {
+		return err
+	}
+	h.runbook = rb.ID
+	deps := [drillSteps][]int{{}, {0}, {0}, {1, 2}, {3}, {3}}
+	var ids []string
+	for i := range drillSteps {
+		var dependsOn []string
+		for _, d := range deps[i] {
+			dependsOn = append(dependsOn, ids[d])
+		}
+		step := map[string]any{"title": fmt.Sprintf("automated step %d", i), "estimate": "1m", "depends_on": append([]string{}, dependsOn...),
+			"automation": map[string]any{"method": "POST", "url": h.recv.url + "/production", "drill_url": h.recv.url + "/step",
+				"timeout": "10s", "retries": 2, "assertion": map[string]any{"path": "ok", "equals": true}}}
+		b, _ := json.Marshal(step)
+		code, body, err := h.call(r, "POST", fmt.Sprintf("/api/v1/runbooks/%d/steps", rb.ID), string(b), "application/json")
+		if err != nil || code != 200 {
+			return fmt.Errorf("add a drill step: %d %s %v", code, body, err)
+		}
+		var after struct {
+			Version struct {
+				Steps []struct {
+					ID    string `json:"id"`
+					Title string `json:"title"`
+				} `json:"steps"`
+			} `json:"version"`
+		}
+		if err := json.Unmarshal(body, &after); err != nil {
+			return err
+		}
+		for _, st := range after.Version.Steps {
+			if st.Title == step["title"] {
+				ids = append(ids, st.ID)
+			}
+		}
+	}
+	for _, st := range rb.Version.Steps {
+		if code, body, err := h.call(r, "DELETE", fmt.Sprintf("/api/v1/runbooks/%d/steps/%s", rb.ID, st.ID), "", ""); err != nil || code != 200 {
+			return fmt.Errorf("remove generated step %s: %d %s %v", st.ID, code, body, err)
+		}
+	}
+	return nil
+}
+
+// drillLoop starts a drill of the runbook every 15–30 s through a random
+// replica.
+func (h *harness) drillLoop(deadline time.Time) {
+	for time.Now().Before(deadline) {
+		r := h.replicas[rand.IntN(len(h.replicas))]
+		body := fmt.Sprintf(`{"runbook":%d,"mode":"drill","note":"chaos drill"}`, h.runbook)
+		code, _, _ := h.call(r, "POST", "/api/v1/executions", body, "application/json")
+		h.drills.Lock()
+		h.drills.started[code]++
+		h.drills.Unlock()
+		time.Sleep(time.Duration(15000+rand.IntN(15000)) * time.Millisecond)
+	}
 }
 
 // call sends one request to a replica.
@@ -331,12 +424,13 @@ func (h *harness) drain(ctx context.Context, limit time.Duration) bool {
 	for time.Now().Before(end) {
 		conn, err := pgx.Connect(ctx, h.url)
 		if err == nil {
-			var runs, outbox int
+			var runs, outbox, executions int
 			err = conn.QueryRow(ctx, `SELECT
 				(SELECT count(*) FROM schedule_runs WHERE status IN ('pending', 'running') AND fire_at <= now()),
-				(SELECT count(*) FROM notification_outbox WHERE status IN ('pending', 'delivering'))`).Scan(&runs, &outbox)
+				(SELECT count(*) FROM notification_outbox WHERE status IN ('pending', 'delivering')),
+				(SELECT count(*) FROM executions WHERE status IN ('running', 'paused'))`).Scan(&runs, &outbox, &executions)
 			conn.Close(ctx)
-			if err == nil && runs == 0 && outbox == 0 {
+			if err == nil && runs == 0 && outbox == 0 && executions == 0 {
 				return true
 			}
 		}
@@ -368,15 +462,16 @@ func (h *harness) report(ctx context.Context, took time.Duration, drained bool) 
 	add := func(name string, ok bool, format string, args ...any) {
 		checks = append(checks, check{name: name, ok: ok, detail: fmt.Sprintf(format, args...)})
 	}
-	add("queues drained", drained, "no due run pending or running, no notification waiting, within 3 minutes of the end")
+	add("queues drained", drained, "no due run pending or running, no notification waiting, no execution running, within 3 minutes of the end")
 
-	var runs, succeeded, failed, hanging, dupFirings, dbFailed int
+	var runs, succeeded, failed, hanging, dupFirings, dbFailed, notRun int
 	err = conn.QueryRow(ctx, `SELECT count(*),
 			count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'failed'),
+			count(*) FILTER (WHERE status IN ('missed', 'cancelled')),
 			count(*) FILTER (WHERE status IN ('pending', 'running') AND fire_at <= now()),
 			(SELECT count(*) FROM (SELECT 1 FROM schedule_runs GROUP BY schedule_id, fire_at HAVING count(*) > 1) d),
 			count(*) FILTER (WHERE status = 'failed' AND error ~* '(terminating connection|connection refused|conn closed|database system is)')
-		FROM schedule_runs`).Scan(&runs, &succeeded, &failed, &hanging, &dupFirings, &dbFailed)
+		FROM schedule_runs`).Scan(&runs, &succeeded, &failed, &notRun, &hanging, &dupFirings, &dbFailed)
 	if err != nil {
 		return err
 	}
@@ -385,8 +480,8 @@ func (h *harness) report(ctx context.Context, took time.Duration, drained bool) 
 		return err
 	}
 	add("every firing ran once", dupFirings == 0 && hanging == 0,
-		"%d firings: %d succeeded, %d failed (the targets fail every other minute by design), %d taken over or queued again after a fault; %d firings run twice, %d left hanging",
-		runs, succeeded, failed, retried, dupFirings, hanging)
+		"%d firings: %d succeeded, %d failed (the targets fail every other minute by design), %d cancelled or missed (the schedules were disabled at the end), %d taken over or queued again after a fault; %d firings run twice, %d left hanging",
+		runs, succeeded, failed, notRun, retried, dupFirings, hanging)
 	add("no run failed for the database's fault", dbFailed == 0, "%d runs failed with a database connection error", dbFailed)
 
 	var missing, extra, unlinked int
@@ -470,6 +565,47 @@ func (h *harness) report(ctx context.Context, took time.Duration, drained bool) 
 		"%d notifications, %d delivered, %d dead; the webhook saw %d requests (some answered 500 on purpose), %d keys delivered but never received, %d received that bcdr does not list as delivered, %d received more than once (each time with its one idempotency key)",
 		outbox, delivered, dead, requests, notReceived, unknown, duplicated)
 
+	var execs, execOK int
+	if err := conn.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM executions`).Scan(&execs, &execOK); err != nil {
+		return err
+	}
+	rows, err = conn.Query(ctx, `SELECT idempotency_key FROM execution_steps WHERE kind = 'automated'`)
+	if err != nil {
+		return err
+	}
+	stepKeys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	var takenOver int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM execution_steps WHERE attempts > 1`).Scan(&takenOver); err != nil {
+		return err
+	}
+	performed, production := h.recv.steps()
+	var neverCalled, twice, strangers int
+	ownKey := map[string]bool{}
+	for _, k := range stepKeys {
+		ownKey[k] = true
+		switch performed[k] {
+		case 0:
+			neverCalled++
+		case 1:
+		default:
+			twice++
+		}
+	}
+	for k := range performed {
+		if !ownKey[k] {
+			strangers++
+		}
+	}
+	h.drills.Lock()
+	started := fmt.Sprint(h.drills.started)
+	h.drills.Unlock()
+	add("every execution finished, each step performed under its one key", execs > 0 && execOK == execs && neverCalled == 0 && strangers == 0 && production == 0,
+		"%d drill executions (start answers %s), %d succeeded; %d automated steps, %d taken over by another replica, %d never called, %d called again with the same idempotency key after a takeover, %d calls with a key no step has, %d calls to a production URL",
+		execs, started, execOK, len(stepKeys), takenOver, neverCalled, twice, strangers, production)
+
 	out, err := h.cli("audit", "verify", "--anchor", filepath.Join(h.work, "kit", "audit-anchors.log"))
 	add("the audit chain verifies against its anchors", err == nil, "%s", strings.TrimSpace(strings.ReplaceAll(out+errText(err), "\n", "; ")))
 
@@ -508,6 +644,9 @@ type receiver struct {
 	// healthy counts the healthy answers per target and minute: a check
 	// performed again after its replica died shows up as a second one.
 	healthy map[string]int
+	// stepKeys counts the drill steps' calls per idempotency key.
+	stepKeys   map[string]int
+	production int
 }
 
 func startReceiver() (*receiver, error) {
@@ -515,7 +654,7 @@ func startReceiver() (*receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	rv := &receiver{url: "http://" + ln.Addr().String(), keys: map[string]int{}, healthy: map[string]int{}}
+	rv := &receiver{url: "http://" + ln.Addr().String(), keys: map[string]int{}, healthy: map[string]int{}, stepKeys: map[string]int{}}
 	mux := http.NewServeMux()
 	// A backup endpoint is healthy in minutes of one parity and failing in
 	// the others, so every check of it differs from the one before.
@@ -534,6 +673,22 @@ func startReceiver() (*receiver, error) {
 		rv.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"finished_at":%q}`, time.Now().UTC().Add(-time.Minute).Format(time.RFC3339))
+	})
+	// Drill steps answer after 1–4 s, so kills land mid-call; calls to a
+	// production URL are counted as the violation they are.
+	mux.HandleFunc("/step", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(1000+rand.IntN(3000)) * time.Millisecond)
+		rv.mu.Lock()
+		rv.stepKeys[r.Header.Get("Idempotency-Key")]++
+		rv.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"ok":true}`)
+	})
+	mux.HandleFunc("/production", func(w http.ResponseWriter, r *http.Request) {
+		rv.mu.Lock()
+		rv.production++
+		rv.mu.Unlock()
+		http.Error(w, "a drill called production", http.StatusTeapot)
 	})
 	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -562,6 +717,17 @@ func (rv *receiver) deliveries() (map[string]int, int) {
 		keys[k] = v
 	}
 	return keys, rv.requests
+}
+
+// steps returns the calls per step key and the calls to production.
+func (rv *receiver) steps() (map[string]int, int) {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	keys := make(map[string]int, len(rv.stepKeys))
+	for k, v := range rv.stepKeys {
+		keys[k] = v
+	}
+	return keys, rv.production
 }
 
 // repeated is how many checks were performed more than once.

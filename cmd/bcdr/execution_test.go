@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A drill started and watched from the command line: the board as text
+// and as JSON; bad usage exits 2 before the database is touched.
+func TestExecutionCommands(t *testing.T) {
+	env := []string{"DATABASE_URL=" + emptyDatabase(t), "BCDR_DATA_DIR=" + t.TempDir()}
+	_, stderr, code := runBCDR(t, env, "demo")
+	require.Equal(t, 0, code, stderr)
+
+	stdout, stderr, code := runBCDR(t, env, "execution", "start", "--runbook", "1", "--mode", "drill", "--note", "tabletop")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `^execution 1: drill of ".+" \(runbook 1 v\d+\), running after \d+s, projected to end \S+\n`, stdout)
+	require.Contains(t, stdout, "STEP")
+	require.Contains(t, stdout, "waiting")
+
+	stdout, stderr, code = runBCDR(t, env, "execution", "show", "--json", "1")
+	require.Equal(t, 0, code, stderr)
+	var board struct {
+		ID    int64  `json:"id"`
+		Mode  string `json:"mode"`
+		Note  string `json:"note"`
+		Steps []struct {
+			Status string `json:"status"`
+		} `json:"steps"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &board))
+	require.Equal(t, int64(1), board.ID)
+	require.Equal(t, "tabletop", board.Note)
+	require.NotEmpty(t, board.Steps)
+
+	_, stderr, code = runBCDR(t, env, "execution", "show", "one")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, `"one" is not an execution id`)
+	_, stderr, code = runBCDR(t, env, "execution", "start", "--runbook", "1")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "needs --mode")
+	_, stderr, code = runBCDR(t, env, "execution", "start", "--runbook", "1", "--mode", "rehearsal")
+	require.Equal(t, 1, code)
+	require.True(t, strings.Contains(stderr, "mode: must be invocation or drill"), stderr)
+	_, stderr, code = runBCDR(t, env, "execution", "show", "99")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "execution 99 not found")
+}
