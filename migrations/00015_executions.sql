@@ -23,7 +23,14 @@ CREATE TABLE executions (
     -- recovery is measured; finished_at: every step had ended.
     measured_at   timestamptz,
     finished_at   timestamptz,
-    updated_at    timestamptz NOT NULL
+    updated_at    timestamptz NOT NULL,
+    -- How many steps have not ended (open), of them not clean-up ones,
+    -- failed, and waiting, queued or running (active): kept by every
+    -- transition, so that deciding the execution's status reads one row.
+    open_steps     integer     NOT NULL DEFAULT 0,
+    open_recovery  integer     NOT NULL DEFAULT 0,
+    failed_steps   integer     NOT NULL DEFAULT 0,
+    active_steps   integer     NOT NULL DEFAULT 0
 );
 CREATE INDEX executions_runbook ON executions (runbook_id, id DESC);
 CREATE INDEX executions_active ON executions (id) WHERE status IN ('running', 'paused');

@@ -211,6 +211,7 @@ func (st *state) abort(actor, reason string) error {
 			m.status, m.changed = StepCancelled, false
 		}
 	}
+	st.recount = true
 	st.reason = reason
 	st.finish(StatusAborted, reason)
 	st.events[len(st.events)-1].Actor = actor

@@ -31,9 +31,11 @@ type node struct {
 	role      string // a decision's
 	callable  bool
 	status    string
-	attempts  int
-	delay     time.Duration
-	changed   bool
+	// was is the status as read, from which the execution's counts move.
+	was      string
+	attempts int
+	delay    time.Duration
+	changed  bool
 }
 
 // state is an execution locked for one transition. Its steps are read as
@@ -51,7 +53,10 @@ type state struct {
 	reason     string
 	measuredAt *time.Time
 	finished   bool
-	index      map[string]*node
+	counts     counts
+	// recount is set when steps changed in bulk: the counts are read again.
+	recount bool
+	index   map[string]*node
 	// events are the transitions to record, in order.
 	events []Event
 	// notices are notifications to publish with the transition.
@@ -69,6 +74,31 @@ func ended(status string) bool {
 
 func failedStatus(status string) bool { return status == StepFailed || status == StepGaveUp }
 
+func active(status string) bool {
+	return status == StepWaiting || status == StepPending || status == StepRunning
+}
+
+// counts are the execution's kept step counts (see the executions table).
+type counts struct {
+	open, openRecovery, failed, active int
+}
+
+// move counts a step of the given kind going from one status to another.
+func (c *counts) move(from, to string, cleanup bool) {
+	b := func(v bool) int {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	c.open += b(!ended(to)) - b(!ended(from))
+	if !cleanup {
+		c.openRecovery += b(!ended(to)) - b(!ended(from))
+	}
+	c.failed += b(failedStatus(to)) - b(failedStatus(from))
+	c.active += b(active(to)) - b(active(from))
+}
+
 const nodeColumns = `id, position, step_id, title, kind, depends_on, mandatory, cleanup, on_reject, decision_role, callable,
 	status, attempts, delay_ms`
 
@@ -78,6 +108,7 @@ func scanNode(r pgx.CollectableRow) (*node, error) {
 	err := r.Scan(&n.rowID, &n.position, &n.id, &n.title, &n.kind, &n.dependsOn, &n.mandatory, &n.cleanup, &n.onReject, &n.role,
 		&n.callable, &n.status, &n.attempts, &delay)
 	n.delay = time.Duration(delay) * time.Millisecond
+	n.was = n.status
 	return n, err
 }
 
@@ -241,35 +272,36 @@ func (st *state) ready(n *node) string {
 
 func (st *state) subject() string { return "execution/" + strconv.FormatInt(st.id, 10) }
 
-// settle decides the execution's status from its steps as written.
+// settle decides the execution's status from its step counts.
 func (st *state) settle() error {
+	if st.recount {
+		err := st.tx.QueryRow(st.ctx, `SELECT
+				count(*) FILTER (WHERE status NOT IN ('succeeded', 'failed', 'gave_up', 'skipped', 'rejected', 'bypassed', 'cancelled')),
+				count(*) FILTER (WHERE NOT cleanup AND status NOT IN ('succeeded', 'failed', 'gave_up', 'skipped', 'rejected', 'bypassed', 'cancelled')),
+				count(*) FILTER (WHERE status IN ('failed', 'gave_up')),
+				count(*) FILTER (WHERE status IN ('waiting', 'pending', 'running'))
+			FROM execution_steps WHERE execution_id = $1`, st.id).Scan(&st.counts.open, &st.counts.openRecovery, &st.counts.failed, &st.counts.active)
+		if err != nil {
+			return fmt.Errorf("count execution %d steps: %w", st.id, err)
+		}
+	}
 	if st.status != StatusRunning && st.status != StatusPaused {
 		return nil
 	}
-	var open, openRecovery int
-	var failed, moving bool
-	err := st.tx.QueryRow(st.ctx, `SELECT
-			count(*) FILTER (WHERE status NOT IN ('succeeded', 'failed', 'gave_up', 'skipped', 'rejected', 'bypassed', 'cancelled')),
-			count(*) FILTER (WHERE NOT cleanup AND status NOT IN ('succeeded', 'failed', 'gave_up', 'skipped', 'rejected', 'bypassed', 'cancelled')),
-			coalesce(bool_or(status IN ('failed', 'gave_up')), false),
-			coalesce(bool_or(status IN ('waiting', 'pending', 'running')), false)
-		FROM execution_steps WHERE execution_id = $1`, st.id).Scan(&open, &openRecovery, &failed, &moving)
-	if err != nil {
-		return fmt.Errorf("settle execution %d: %w", st.id, err)
-	}
-	if openRecovery == 0 && st.measuredAt == nil {
+	c := st.counts
+	if c.openRecovery == 0 && st.measuredAt == nil {
 		t := st.now
 		st.measuredAt = &t
 		st.event("system", "", "measured", "every recovery step has ended; the recovery is measured")
 	}
 	switch {
-	case open == 0:
+	case c.open == 0:
 		status := StatusSucceeded
-		if failed {
+		if c.failed > 0 {
 			status = StatusFailed
 		}
 		st.finish(status, "every step has ended")
-	case failed && !moving && st.status == StatusRunning:
+	case c.failed > 0 && c.active == 0 && st.status == StatusRunning:
 		st.status = StatusFailed
 		st.event("system", "", "execution_failed", "a step failed and nothing else can go on: retry, skip or resume from the failed step")
 		st.notices = append(st.notices, st.finishedNotice(StatusFailed))
@@ -314,9 +346,11 @@ func (s *Service) transition(ctx context.Context, id int64, change func(ctx cont
 // transitionTx is transition inside tx; start readies the root steps.
 func (s *Service) transitionTx(ctx context.Context, tx pgx.Tx, id int64, start bool, change func(ctx context.Context, tx pgx.Tx, st *state) error) error {
 	st := &state{ctx: ctx, tx: tx, id: id, index: map[string]*node{}}
-	err := tx.QueryRow(ctx, `SELECT title, mode, status, started_by, measured_at, coalesce($2::timestamptz, now())
+	err := tx.QueryRow(ctx, `SELECT title, mode, status, started_by, measured_at, coalesce($2::timestamptz, now()),
+			open_steps, open_recovery, failed_steps, active_steps
 		FROM executions WHERE id = $1 FOR UPDATE`, id, postgres.NowArg(s.rt.Clock)).
-		Scan(&st.title, &st.mode, &st.status, &st.startedBy, &st.measuredAt, &st.now)
+		Scan(&st.title, &st.mode, &st.status, &st.startedBy, &st.measuredAt, &st.now,
+			&st.counts.open, &st.counts.openRecovery, &st.counts.failed, &st.counts.active)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return orchestrator.Errorf(orchestrator.ENOTFOUND, "execution %d not found", id)
 	}
@@ -345,6 +379,8 @@ func (s *Service) saveSteps(st *state) error {
 		if !n.changed {
 			continue
 		}
+		st.counts.move(n.was, n.status, n.cleanup)
+		n.was = n.status
 		// Entering a queue state stamps when the step became ready; an
 		// automated step waits for its delay first. Ending stamps when.
 		batch.Queue(`UPDATE execution_steps SET status = $2,
@@ -372,16 +408,18 @@ func (s *Service) save(st *state) error {
 	if st.finished {
 		finishedAt = &st.now
 	}
+	c := st.counts
 	if _, err := st.tx.Exec(st.ctx, `UPDATE executions SET status = $2, measured_at = $3, finished_at = coalesce(finished_at, $4), updated_at = $5,
-			reason = CASE WHEN $6 = '' THEN reason ELSE left($6, 2000) END
-		WHERE id = $1`, st.id, st.status, st.measuredAt, finishedAt, st.now, st.reason); err != nil {
+			reason = CASE WHEN $6 = '' THEN reason ELSE left($6, 2000) END,
+			open_steps = $7, open_recovery = $8, failed_steps = $9, active_steps = $10
+		WHERE id = $1`, st.id, st.status, st.measuredAt, finishedAt, st.now, st.reason, c.open, c.openRecovery, c.failed, c.active); err != nil {
 		return fmt.Errorf("record execution %d: %w", st.id, err)
 	}
 	return s.record(st.ctx, st.tx, st.events, st.notices)
 }
 
-// record appends events to the timeline and the audit chain, and publishes
-// the notices.
+// record appends events to the timeline and, as one row for the
+// transition, to the audit chain, and publishes the notices.
 func (s *Service) record(ctx context.Context, tx pgx.Tx, events []Event, notices []notify.Event) error {
 	if len(events) > 0 {
 		rows := make([][]any, len(events))
@@ -393,16 +431,20 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, events []Event, notices
 			return fmt.Errorf("record execution timeline: %w", err)
 		}
 	}
-	for _, e := range events {
-		summary := e.Type
-		if e.Step != "" {
-			summary = "step " + e.Step + ": " + e.Type
+	// One audit row per transition: what caused it, then what followed.
+	if len(events) > 0 {
+		parts := make([]string, len(events))
+		for i, e := range events {
+			parts[i] = e.Type
+			if e.Step != "" {
+				parts[i] = "step " + e.Step + " " + e.Type
+			}
+			if e.Detail != "" && i == 0 {
+				parts[i] += ": " + e.Detail
+			}
 		}
-		if e.Detail != "" {
-			summary += ": " + e.Detail
-		}
-		if err := audit.Record(ctx, tx, audit.Change{Action: e.Type, Resource: "executions",
-			ResourceID: strconv.FormatInt(e.Execution, 10), Summary: orchestrator.Excerpt(summary, 500)}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Change{Action: events[0].Type, Resource: "executions",
+			ResourceID: strconv.FormatInt(events[0].Execution, 10), Summary: orchestrator.Excerpt(strings.Join(parts, "; "), 1000)}); err != nil {
 			return err
 		}
 	}

@@ -142,11 +142,18 @@ func (s *Service) start(ctx context.Context, in StartInput, number int, title st
 	var id int64
 	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.rt.Now()
+		recovery := 0
+		for _, st := range steps {
+			if !st.Cleanup {
+				recovery++
+			}
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO executions (runbook_id, version, title, targets, mode, scenario, failure_point, note,
-				started_by, started_at, updated_at)
+				started_by, started_at, updated_at, open_steps, open_recovery)
 			VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, coalesce($9::timestamptz, now())), $8, $10,
-				coalesce($9::timestamptz, now()), coalesce($9::timestamptz, now())) RETURNING id`,
-			in.Runbook, number, title, targets, in.Mode, scenario, in.FailurePoint, in.Note, postgres.NowArg(s.rt.Clock), actor.Name).Scan(&id)
+				coalesce($9::timestamptz, now()), coalesce($9::timestamptz, now()), $11, $12) RETURNING id`,
+			in.Runbook, number, title, targets, in.Mode, scenario, in.FailurePoint, in.Note, postgres.NowArg(s.rt.Clock), actor.Name,
+			len(steps), recovery).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("start execution: %w", err)
 		}

@@ -165,7 +165,9 @@ func (s *runner) reap(ctx context.Context) error {
 				}
 				st.event("system", n.id, "step_gave_up", fmt.Sprintf("the replicas running it stopped answering %d times", r.Lease.Attempts))
 				st.notices = append(st.notices, stepFailedNotice(st, n, "gave up after its replicas stopped answering"))
-				n.status, n.changed = StepGaveUp, true // written by the reap; its dependents are looked at
+				// The reap wrote gave_up; the step counts as leaving running
+				// now, and its dependents are looked at.
+				n.was, n.status, n.changed = StepRunning, StepGaveUp, true
 				return nil
 			})
 			if err != nil {
