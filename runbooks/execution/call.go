@@ -104,7 +104,10 @@ func (s *Service) call(ctx context.Context, c claimed) (string, error) {
 	resp, err := client.Do(req)
 	took := time.Since(start).Round(time.Millisecond)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w (after %d attempts in %s)", a.Method, redact(target), err, attempts, took)
+		// The client's errors quote the URL as sent, which may hold a
+		// resolved secret; the message names the URL as configured.
+		msg := strings.ReplaceAll(err.Error(), url, redact(target))
+		return "", fmt.Errorf("%s %s: %s (after %d attempts in %s)", a.Method, redact(target), msg, attempts, took)
 	}
 	defer resp.Body.Close()
 	found := fmt.Sprintf("HTTP %d from %s %s in %s (attempt %d)", resp.StatusCode, a.Method, redact(target), took, attempts)

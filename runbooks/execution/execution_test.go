@@ -20,6 +20,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/outbound"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 	"github.com/bcdr/bcdr/runbooks"
 )
 
@@ -484,4 +485,38 @@ func TestTargetTimesOutOrAnswersWrongly(t *testing.T) {
 		require.Contains(t, st.Error, want, st.Title)
 	}
 	require.Contains(t, stepOf(ex, ids[3]).Error, "expected 201")
+}
+
+// A secret in a step's URL reaches the target but never the step's
+// output or error.
+func TestSecretsStayOutOfOutput(t *testing.T) {
+	f := newFixture(t)
+	f.svc.opts.Secrets = secretref.Policy{}
+	f.svc.opts.Lookup = func(name string) (string, bool) {
+		if name == "BCDR_SECRET_DR_TOKEN" {
+			return "hunter2", true
+		}
+		return "", false
+	}
+	rec, url := newRecorder(t, 0)
+	rec.fail["/refused"] = http.StatusForbidden
+	a := auto(url + "/refused?token={{secret:BCDR_SECRET_DR_TOKEN}}")
+	a["headers"] = map[string]string{"Authorization": "Bearer {{secret:BCDR_SECRET_DR_TOKEN}}"}
+	down := auto("http://127.0.0.1:1/down?token={{secret:BCDR_SECRET_DR_TOKEN}}")
+	rbID, ids := f.runbook(false, stepSpec{title: "refused", auto: a}, stepSpec{title: "down", auto: down})
+	f.run(RunOptions{Workers: 2, Poll: 100 * time.Millisecond})
+	ex, err := f.svc.Start(as(orchestrator.RoleContinuityManager, "cm"), StartInput{Runbook: rbID, Mode: ModeInvocation})
+	require.NoError(t, err)
+	ex = f.wait(ex.ID, 20*time.Second, func(e Execution) bool { return e.Status != StatusRunning })
+	for _, id := range ids {
+		st := stepOf(ex, id)
+		require.Equal(t, StepFailed, st.Status)
+		require.NotContains(t, st.Error+st.Output, "hunter2", st.Title)
+	}
+	require.Len(t, rec.byPath()["/refused"], 1, "the call was made, with the secret")
+	events, err := f.svc.Events(context.Background(), ex.ID, 0, 100)
+	require.NoError(t, err)
+	for _, e := range events {
+		require.NotContains(t, e.Detail, "hunter2")
+	}
 }
