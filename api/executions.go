@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -73,7 +74,30 @@ func (s *Server) executionRoutes() []Route {
 		Route{Method: "GET", Path: "/executions/:id/timeline", Roles: recordReads, handler: s.executionTimeline},
 		Route{Method: "GET", Path: "/executions/:id/events", Roles: recordReads, Timeout: sseTimeout, handler: s.executionEvents},
 		Route{Method: "POST", Path: "/executions/:id/resume-from/:step", Roles: executionStarts, handler: s.resumeExecution},
+		Route{Method: "GET", Path: "/executions/:id/attachments/:attachment", Roles: recordReads, handler: s.executionAttachment},
 	)
+}
+
+// executionAttachment answers a file attached to a step, as a download:
+// plain text, never rendered.
+func (s *Server) executionAttachment(c *gin.Context) {
+	id, ok := s.executionID(c)
+	if !ok {
+		return
+	}
+	n, err := strconv.ParseInt(c.Param("attachment"), 10, 64)
+	if err != nil || n < 1 {
+		s.writeError(c, orchestrator.Errorf(orchestrator.ENOTFOUND, "attachment %q not found", c.Param("attachment")))
+		return
+	}
+	a, err := s.svc.Executions.Attachment(c.Request.Context(), id, n)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(a.Content))
 }
 
 // executionID reads the :id parameter, answering 404 for anything but a

@@ -46,6 +46,41 @@ func TestExecutionThroughTheAPI(t *testing.T) {
 	require.NotEmpty(t, ex.Steps)
 	base := fmt.Sprintf("/api/v1/executions/%d", ex.ID)
 
+	// Attachments are text files with safe names, kept with the step.
+	var first string
+	for _, st := range ex.Steps {
+		if st.Status == execution.StepWaiting {
+			first = st.ID
+			break
+		}
+	}
+	for _, bad := range []map[string]any{
+		{"name": "../etc/passwd", "content": "x"},
+		{"name": "log.txt", "content": "a\x00b"},
+		{"name": "big.txt", "content": strings.Repeat("x", 65<<10)},
+	} {
+		resp = env.do("POST", base+"/steps/"+first+"/complete", op, map[string]any{"attachments": []any{bad}})
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%v", bad["name"])
+		require.Contains(t, string(resp.Body), `"field":"attachments[0].`)
+	}
+	resp = env.do("POST", base+"/steps/"+first+"/complete", op, map[string]any{"note": "done",
+		"attachments": []any{map[string]any{"name": "restore-log.txt", "content": "pg_restore: done\n"}}})
+	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+	resp.JSON(t, &ex)
+	var attached execution.AttachmentRef
+	for _, st := range ex.Steps {
+		if st.ID == first {
+			require.Len(t, st.Attachments, 1)
+			attached = st.Attachments[0]
+		}
+	}
+	require.Equal(t, "restore-log.txt", attached.Name)
+	resp = env.do("GET", fmt.Sprintf("%s/attachments/%d", base, attached.ID), orchestrator.RoleAuditor, nil)
+	require.Equal(t, http.StatusOK, resp.Status)
+	require.Equal(t, "pg_restore: done\n", string(resp.Body))
+	require.Equal(t, `attachment; filename=restore-log.txt`, resp.Header.Get("Content-Disposition"))
+	require.Equal(t, http.StatusNotFound, env.do("GET", base+"/attachments/999", op, nil).Status)
+
 	// Operators do the steps, one waiting step at a time, until it is done.
 	for range len(ex.Steps) + 1 {
 		if ex.Status != execution.StatusRunning {

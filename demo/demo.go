@@ -64,7 +64,10 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, reg importer.Registry, opts O
 	if err := seedImpact(ctx, pool, opts, summary); err != nil {
 		return summary, err
 	}
-	return summary, seedRunbooks(ctx, pool, opts, summary)
+	if err := seedRunbooks(ctx, pool, opts, summary); err != nil {
+		return summary, err
+	}
+	return summary, seedDrill(ctx, pool, opts, summary)
 }
 
 // batch is one record type's rows.

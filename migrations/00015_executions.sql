@@ -102,7 +102,21 @@ CREATE TABLE execution_events (
 );
 CREATE INDEX execution_events_execution ON execution_events (execution_id, id);
 
+-- Text files attached to a step by the person who did it (a console
+-- transcript, a checklist): evidence kept with the execution.
+CREATE TABLE execution_attachments (
+    id           bigserial PRIMARY KEY,
+    execution_id bigint      NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    step_id      text        NOT NULL,
+    name         text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    content      text        NOT NULL CHECK (octet_length(content) <= 65536),
+    added_by     text        NOT NULL,
+    added_at     timestamptz NOT NULL
+);
+CREATE INDEX execution_attachments_step ON execution_attachments (execution_id, step_id, id);
+
 -- +goose Down
+DROP TABLE execution_attachments;
 DROP TABLE execution_events;
 DROP TABLE execution_steps;
 DROP TABLE executions;

@@ -2,10 +2,13 @@ package execution
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,8 +32,19 @@ const (
 	CtlAbort  = "abort"
 )
 
-// maxEvidence bounds the evidence links of one step.
-const maxEvidence = 20
+// Bounds of what a person attaches to one action.
+const (
+	maxEvidence    = 20
+	maxAttachments = 5
+	maxAttachment  = 64 << 10
+)
+
+// Attachment is a text file attached to a step: a console transcript, a
+// filled-in checklist.
+type Attachment struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
 
 // ActionInput is what a person says with an action.
 type ActionInput struct {
@@ -43,6 +57,8 @@ type ActionInput struct {
 	// RecoveredAt is the point in time the data was recovered to, on a
 	// restore step: the data loss is measured from it.
 	RecoveredAt *time.Time `json:"recovered_at"`
+	// Attachments are text files kept with the step (complete and fail).
+	Attachments []Attachment `json:"attachments"`
 }
 
 func (in ActionInput) validate(action string, now time.Time) error {
@@ -66,6 +82,25 @@ func (in ActionInput) validate(action string, now time.Time) error {
 		u, err := url.Parse(e)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(e) > 2000 {
 			v.Add(fmt.Sprintf("evidence[%d]", i), "must be an http or https link")
+		}
+	}
+	if len(in.Attachments) > 0 && action != ActComplete && action != ActFail {
+		v.Add("attachments", "are kept when a step is completed or failed")
+	}
+	if len(in.Attachments) > maxAttachments {
+		v.Add("attachments", "must be at most %d files", maxAttachments)
+	}
+	for i, a := range in.Attachments {
+		f := fmt.Sprintf("attachments[%d]", i)
+		name := strings.TrimSpace(a.Name)
+		if name == "" || len(name) > 200 || strings.ContainsAny(name, "/\\") || strings.ContainsFunc(name, unicode.IsControl) {
+			v.Add(f+".name", "must be a file name of 1 to 200 characters without / or \\")
+		}
+		switch {
+		case len(a.Content) > maxAttachment:
+			v.Add(f+".content", "must be at most %d KiB", maxAttachment>>10)
+		case !utf8.ValidString(a.Content) || strings.ContainsRune(a.Content, 0):
+			v.Add(f+".content", "must be text (UTF-8, no NUL)")
 		}
 	}
 	if in.RecoveredAt != nil {
@@ -108,6 +143,12 @@ func (s *Service) StepAction(ctx context.Context, id int64, step, action string,
 					error = $6, started_at = coalesce(started_at, ready_at) WHERE id = $1`,
 				n.rowID, actor.Name, in.Note, nonNil(in.Evidence), in.RecoveredAt, orchestrator.Excerpt(in.Reason, 2000)); err != nil {
 				return fmt.Errorf("record step %s: %w", n.id, err)
+			}
+			for _, a := range in.Attachments {
+				if _, err := tx.Exec(ctx, `INSERT INTO execution_attachments (execution_id, step_id, name, content, added_by, added_at)
+					VALUES ($1, $2, $3, $4, $5, $6)`, st.id, n.id, strings.TrimSpace(a.Name), a.Content, actor.Name, st.now); err != nil {
+					return fmt.Errorf("attach %q to step %s: %w", clip(a.Name), n.id, err)
+				}
 			}
 			st.set(n, status, actor.Name, firstOf(in.Reason, in.Note))
 			if status == StepFailed {
@@ -287,4 +328,22 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// AttachmentFile is an attached file as downloaded.
+type AttachmentFile struct {
+	Step    string
+	Name    string
+	Content string
+}
+
+// Attachment returns attachment id of execution exec.
+func (s *Service) Attachment(ctx context.Context, exec, id int64) (AttachmentFile, error) {
+	var a AttachmentFile
+	err := s.pool.QueryRow(ctx, `SELECT step_id, name, content FROM execution_attachments WHERE execution_id = $1 AND id = $2`,
+		exec, id).Scan(&a.Step, &a.Name, &a.Content)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, orchestrator.Errorf(orchestrator.ENOTFOUND, "execution %d has no attachment %d", exec, id)
+	}
+	return a, err
 }

@@ -40,6 +40,25 @@ func (s *Service) Get(ctx context.Context, id int64) (Execution, error) {
 	if err != nil {
 		return Execution{}, fmt.Errorf("read execution %d steps: %w", id, err)
 	}
+	rows, err = s.pool.Query(ctx, `SELECT step_id, id, name, octet_length(content), added_by, added_at
+		FROM execution_attachments WHERE execution_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return Execution{}, fmt.Errorf("read execution %d attachments: %w", id, err)
+	}
+	index := make(map[string]int, len(ex.Steps))
+	for i := range ex.Steps {
+		index[ex.Steps[i].ID] = i
+	}
+	var step string
+	var a AttachmentRef
+	if _, err := pgx.ForEachRow(rows, []any{&step, &a.ID, &a.Name, &a.Size, &a.AddedBy, &a.AddedAt}, func() error {
+		if i, ok := index[step]; ok {
+			ex.Steps[i].Attachments = append(ex.Steps[i].Attachments, a)
+		}
+		return nil
+	}); err != nil {
+		return Execution{}, fmt.Errorf("read execution %d attachments: %w", id, err)
+	}
 	ex.board(s.rt.Now())
 	return ex, nil
 }
@@ -61,6 +80,7 @@ func scanStep(r pgx.CollectableRow) (Step, error) {
 	if st.Evidence == nil {
 		st.Evidence = []string{}
 	}
+	st.Attachments = []AttachmentRef{}
 	if st.Status != StepRunning {
 		st.HeldBy = ""
 	}

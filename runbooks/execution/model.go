@@ -138,6 +138,17 @@ type Step struct {
 	Output      string                 `json:"output,omitempty"`
 	Error       string                 `json:"error,omitempty"`
 	Critical    bool                   `json:"critical"`
+	Attachments []AttachmentRef        `json:"attachments"`
+}
+
+// AttachmentRef names a file attached to a step; GET
+// /executions/{id}/attachments/{attachment} returns it.
+type AttachmentRef struct {
+	ID      int64     `json:"id"`
+	Name    string    `json:"name"`
+	Size    int       `json:"size"`
+	AddedBy string    `json:"added_by"`
+	AddedAt time.Time `json:"added_at"`
 }
 
 // Event is one row of an execution's timeline.
