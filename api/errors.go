@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
 // errorStatus maps each application error code to its one HTTP status.
@@ -36,13 +37,20 @@ type errorDetail struct {
 }
 
 // writeError is the one place an error becomes an HTTP response. Internal
-// errors are logged with the request id and answered with a generic message.
+// errors are logged with the request id and answered with a generic message;
+// the database going away (a restart, a failover) is a 503 to try again.
 func (s *Server) writeError(c *gin.Context, err error) {
 	code := orchestrator.ErrorCode(err)
 	if code == orchestrator.EINTERNAL {
-		if errors.Is(c.Request.Context().Err(), context.DeadlineExceeded) {
+		switch {
+		case errors.Is(c.Request.Context().Err(), context.DeadlineExceeded):
 			code, err = orchestrator.EUNAVAILABLE, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "request timed out")
-		} else {
+		case postgres.IsTransient(err):
+			s.logger.LogAttrs(c.Request.Context(), slog.LevelWarn, "database unavailable",
+				slog.String("request_id", requestID(c)), slog.String("route", c.FullPath()), slog.String("error", err.Error()))
+			c.Header("Retry-After", "5")
+			code, err = orchestrator.EUNAVAILABLE, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "the database is unavailable for a moment; try again")
+		default:
 			s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "internal error",
 				slog.String("request_id", requestID(c)), slog.String("route", c.FullPath()), slog.String("error", err.Error()))
 		}
