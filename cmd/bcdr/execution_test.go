@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,11 +19,12 @@ func TestExecutionCommands(t *testing.T) {
 
 	stdout, stderr, code := runBCDR(t, env, "execution", "start", "--runbook", "1", "--mode", "drill", "--note", "tabletop")
 	require.Equal(t, 0, code, stderr)
-	require.Regexp(t, `^execution 1: drill of ".+" \(runbook 1 v\d+\), running after \d+s, projected to end \S+\n`, stdout)
+	m := regexp.MustCompile(`^execution (\d+): drill of ".+" \(runbook 1 v\d+\), running after \d+s, projected to end \S+\n`).FindStringSubmatch(stdout)
+	require.NotNil(t, m, stdout)
 	require.Contains(t, stdout, "STEP")
 	require.Contains(t, stdout, "waiting")
 
-	stdout, stderr, code = runBCDR(t, env, "execution", "show", "--json", "1")
+	stdout, stderr, code = runBCDR(t, env, "execution", "show", "--json", m[1])
 	require.Equal(t, 0, code, stderr)
 	var board struct {
 		ID    int64  `json:"id"`
@@ -32,7 +35,7 @@ func TestExecutionCommands(t *testing.T) {
 		} `json:"steps"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &board))
-	require.Equal(t, int64(1), board.ID)
+	require.Equal(t, m[1], strconv.FormatInt(board.ID, 10))
 	require.Equal(t, "tabletop", board.Note)
 	require.NotEmpty(t, board.Steps)
 
@@ -48,4 +51,10 @@ func TestExecutionCommands(t *testing.T) {
 	_, stderr, code = runBCDR(t, env, "execution", "show", "99")
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "execution 99 not found")
+
+	// The demo's drill is there, finished, with what it achieved.
+	stdout, stderr, code = runBCDR(t, env, "execution", "show", "1")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `(?m)^execution 1: drill of .*taxpayer-reg.*, succeeded after`, stdout)
+	require.Regexp(t, `(?m)^  service taxpayer-reg: RTO 4h, achieved \S+, data lost 20m$`, stdout)
 }
