@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -30,33 +31,18 @@ const sseTimeout = 10 * time.Minute
 
 func (s *Server) executionRoutes() []Route {
 	step := func(action string) gin.HandlerFunc {
-		return func(c *gin.Context) {
-			id, ok := s.executionID(c)
-			if !ok {
-				return
-			}
-			var in execution.ActionInput
-			if err := decodeJSON(c, &in); err != nil {
-				s.writeError(c, err)
-				return
-			}
-			respond[execution.Execution](s, c, http.StatusOK)(s.svc.Executions.StepAction(c.Request.Context(), id, c.Param("step"), action, in))
-		}
+		return s.executionAction(func(ctx context.Context, id int64, c *gin.Context, in execution.ActionInput) (execution.Execution, error) {
+			return s.svc.Executions.StepAction(ctx, id, c.Param("step"), action, in)
+		})
 	}
 	control := func(action string) gin.HandlerFunc {
-		return func(c *gin.Context) {
-			id, ok := s.executionID(c)
-			if !ok {
-				return
-			}
-			var in execution.ActionInput
-			if err := decodeJSON(c, &in); err != nil {
-				s.writeError(c, err)
-				return
-			}
-			respond[execution.Execution](s, c, http.StatusOK)(s.svc.Executions.Control(c.Request.Context(), id, action, in))
-		}
+		return s.executionAction(func(ctx context.Context, id int64, _ *gin.Context, in execution.ActionInput) (execution.Execution, error) {
+			return s.svc.Executions.Control(ctx, id, action, in)
+		})
 	}
+	resume := s.executionAction(func(ctx context.Context, id int64, c *gin.Context, in execution.ActionInput) (execution.Execution, error) {
+		return s.svc.Executions.ResumeFrom(ctx, id, c.Param("step"), in)
+	})
 	var routes []Route
 	for _, a := range []string{execution.ActComplete, execution.ActFail, execution.ActSkip, execution.ActRetry} {
 		routes = append(routes, Route{Method: "POST", Path: "/executions/:id/steps/:step/" + a, Roles: executionSteps, handler: step(a)})
@@ -73,7 +59,7 @@ func (s *Server) executionRoutes() []Route {
 		Route{Method: "GET", Path: "/executions/:id", Roles: recordReads, handler: s.getExecution},
 		Route{Method: "GET", Path: "/executions/:id/timeline", Roles: recordReads, handler: s.executionTimeline},
 		Route{Method: "GET", Path: "/executions/:id/events", Roles: recordReads, Timeout: sseTimeout, handler: s.executionEvents},
-		Route{Method: "POST", Path: "/executions/:id/resume-from/:step", Roles: executionStarts, handler: s.resumeExecution},
+		Route{Method: "POST", Path: "/executions/:id/resume-from/:step", Roles: executionStarts, handler: resume},
 		Route{Method: "GET", Path: "/executions/:id/attachments/:attachment", Roles: recordReads, handler: s.executionAttachment},
 	)
 }
@@ -141,7 +127,7 @@ func (s *Server) listExecutions(c *gin.Context) {
 	if rb := q.str("runbook"); rb != "" {
 		n, err := strconv.ParseInt(rb, 10, 64)
 		if err != nil || n < 1 {
-			s.writeError(c, fieldError("runbook", "must be a runbook id"))
+			s.writeError(c, orchestrator.Invalid("runbook", "must be a runbook id"))
 			return
 		}
 		f.Runbook = n
@@ -159,17 +145,21 @@ func (s *Server) getExecution(c *gin.Context) {
 	}
 }
 
-func (s *Server) resumeExecution(c *gin.Context) {
-	id, ok := s.executionID(c)
-	if !ok {
-		return
+// executionAction answers a POST that acts on execution :id with an
+// ActionInput body, with the board after it.
+func (s *Server) executionAction(act func(ctx context.Context, id int64, c *gin.Context, in execution.ActionInput) (execution.Execution, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := s.executionID(c)
+		if !ok {
+			return
+		}
+		var in execution.ActionInput
+		if err := decodeJSON(c, &in); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		respond[execution.Execution](s, c, http.StatusOK)(act(c.Request.Context(), id, c, in))
 	}
-	var in execution.ActionInput
-	if err := decodeJSON(c, &in); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	respond[execution.Execution](s, c, http.StatusOK)(s.svc.Executions.ResumeFrom(c.Request.Context(), id, c.Param("step"), in))
 }
 
 // executionTimeline answers a page of the timeline, oldest first, after
@@ -188,25 +178,18 @@ func (s *Server) executionTimeline(c *gin.Context) {
 	respond[gin.H](s, c, http.StatusOK)(gin.H{"items": events}, err)
 }
 
-// fieldError is the validation error of one query parameter.
-func fieldError(field, message string) error {
-	var v orchestrator.Validation
-	v.Add(field, "%s", message)
-	return v.Err()
-}
-
 func timelineWindow(after, limit string) (int64, int, error) {
 	var a int64
 	n := orchestrator.DefaultPageLimit
 	var err error
 	if after != "" {
 		if a, err = strconv.ParseInt(after, 10, 64); err != nil || a < 0 {
-			return 0, 0, fieldError("after", "must be an event id")
+			return 0, 0, orchestrator.Invalid("after", "must be an event id")
 		}
 	}
 	if limit != "" {
 		if n, err = strconv.Atoi(limit); err != nil || n < 1 || n > orchestrator.MaxPageLimit {
-			return 0, 0, fieldError("limit", fmt.Sprintf("must be from 1 to %d", orchestrator.MaxPageLimit))
+			return 0, 0, orchestrator.Invalid("limit", "must be from 1 to %d", orchestrator.MaxPageLimit)
 		}
 	}
 	return a, n, nil

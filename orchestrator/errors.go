@@ -59,6 +59,14 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// Invalid is the EINVALID error of one field, as Validation.Err would
+// give for it alone.
+func Invalid(field, format string, args ...any) error {
+	var v Validation
+	v.Add(field, format, args...)
+	return v.Err()
+}
+
 // ErrorCode returns the code of an application error, EINTERNAL for any
 // other non-nil error and "" for nil.
 func ErrorCode(err error) string {

@@ -69,7 +69,7 @@ func (s *Service) Review(ctx context.Context, id string, in ReviewInput) (Runboo
 		return Runbook{}, err
 	}
 	if msg := checkText(in.Notes, maxNotes, false, true); msg != "" {
-		return Runbook{}, fieldError("notes", "%s", msg)
+		return Runbook{}, orchestrator.Invalid("notes", "%s", msg)
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockLive(ctx, tx, n, "is retired"); err != nil {

@@ -82,7 +82,7 @@ func (s *Service) List(ctx context.Context, f Filter, page orchestrator.Page) (o
 	if page.After != "" {
 		var err error
 		if after, err = strconv.ParseInt(page.After, 10, 64); err != nil {
-			return orchestrator.List[Summary]{}, fieldError("after", "is not a cursor returned by this server")
+			return orchestrator.List[Summary]{}, orchestrator.Invalid("after", "is not a cursor returned by this server")
 		}
 	}
 	const query = `SELECT r.id, r.title, coalesce(c.key, ''), r.failed, r.updated_at, r.retired_at IS NOT NULL,

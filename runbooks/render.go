@@ -117,5 +117,5 @@ func Render(doc Document, format string) ([]byte, error) {
 	case FormatJSON:
 		return json.MarshalIndent(doc, "", "  ")
 	}
-	return nil, fieldError("format", "must be one of %s", strings.Join(Formats, ", "))
+	return nil, orchestrator.Invalid("format", "must be one of %s", strings.Join(Formats, ", "))
 }

@@ -116,7 +116,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Runbook, error) {
 		if scope.Service != "" {
 			ci, err := cmdb.ResolveOne(ctx, tx, scope.Service, cmdb.ResolveOptions{Lock: cmdb.LockKeyShare, Field: "service"})
 			if cmdb.IsUnknown(err) {
-				return fieldError("service", "no CI has key %q", clip(scope.Service))
+				return orchestrator.Invalid("service", "no CI has key %q", clip(scope.Service))
 			}
 			if err != nil {
 				return fmt.Errorf("resolve service %s: %w", clip(scope.Service), err)
@@ -212,9 +212,4 @@ func nonNil(list []string) []string {
 		return []string{}
 	}
 	return list
-}
-
-func fieldError(field, format string, args ...any) error {
-	return &orchestrator.Error{Code: orchestrator.EINVALID, Message: "validation failed",
-		Fields: []orchestrator.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}}
 }

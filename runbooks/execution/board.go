@@ -149,15 +149,6 @@ func (ex *Execution) board(now time.Time) {
 			ex.Projected = &p
 		}
 	}
-	slices.SortFunc(ex.Services, func(a, b ServiceMeasure) int {
-		switch {
-		case a.Service < b.Service:
-			return -1
-		case a.Service > b.Service:
-			return 1
-		}
-		return 0
-	})
 	for k := range ex.Services {
 		ex.measure(&ex.Services[k], index, deps, finish, now)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bcdr/bcdr/orchestrator"
 	"io"
 	"os"
 	"reflect"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bcdr/bcdr/orchestrator"
 
 	"github.com/hashicorp/go-retryablehttp"
 

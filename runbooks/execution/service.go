@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,7 +95,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Execution, error) {
 	rb, err := s.runbooks.Get(ctx, strconv.FormatInt(in.Runbook, 10))
 	if err != nil {
 		if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
-			return Execution{}, fieldError("runbook", "no such runbook")
+			return Execution{}, orchestrator.Invalid("runbook", "no such runbook")
 		}
 		return Execution{}, err
 	}
@@ -106,7 +108,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Execution, error) {
 		return Execution{}, err
 	}
 	if len(ver.Steps) == 0 {
-		return Execution{}, fieldError("runbook", "has no steps")
+		return Execution{}, orchestrator.Invalid("runbook", "has no steps")
 	}
 	targets := map[string]*int64{}
 	for _, sc := range rb.Feasibility.Services {
@@ -208,10 +210,10 @@ func (s *Service) start(ctx context.Context, in StartInput, number int, title st
 func pickVersion(rb runbooks.Runbook, in StartInput) (int, error) {
 	if in.Mode == ModeInvocation {
 		if in.Version != nil && (rb.ApprovedVersion == nil || *in.Version != *rb.ApprovedVersion) {
-			return 0, fieldError("version", "must be the approved version or left out")
+			return 0, orchestrator.Invalid("version", "must be the approved version or left out")
 		}
 		if rb.ApprovedVersion == nil {
-			return 0, fieldError("runbook", "has no approved version; approve it, or run a drill of the draft")
+			return 0, orchestrator.Invalid("runbook", "has no approved version; approve it, or run a drill of the draft")
 		}
 		return *rb.ApprovedVersion, nil
 	}
@@ -223,14 +225,7 @@ func pickVersion(rb runbooks.Runbook, in StartInput) (int, error) {
 	case rb.DraftVersion != nil:
 		return *rb.DraftVersion, nil
 	}
-	return 0, fieldError("runbook", "has no version")
-}
-
-// fieldError is the validation error of one field.
-func fieldError(field, message string) error {
-	var v orchestrator.Validation
-	v.Add(field, "%s", message)
-	return v.Err()
+	return 0, orchestrator.Invalid("runbook", "has no version")
 }
 
 func checkNote(s string) string {
@@ -261,7 +256,7 @@ func (s *Service) List(ctx context.Context, f Filter, page orchestrator.Page) (o
 	if page.After != "" {
 		n, err := strconv.ParseInt(page.After, 10, 64)
 		if err != nil {
-			return orchestrator.List[Execution]{}, fieldError("after", "is not a cursor returned by this server")
+			return orchestrator.List[Execution]{}, orchestrator.Invalid("after", "is not a cursor returned by this server")
 		}
 		before = n
 	}
@@ -301,6 +296,7 @@ func scanExecution(r pgx.CollectableRow) (Execution, error) {
 		}
 		e.Services = append(e.Services, m)
 	}
+	slices.SortFunc(e.Services, func(a, b ServiceMeasure) int { return strings.Compare(a.Service, b.Service) })
 	return e, err
 }
 

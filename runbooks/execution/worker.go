@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bcdr/bcdr/orchestrator"
 	"sync"
 	"time"
+
+	"github.com/bcdr/bcdr/orchestrator"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
