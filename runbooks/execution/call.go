@@ -13,10 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bcdr/bcdr/orchestrator"
-
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/outbound"
 )
 
