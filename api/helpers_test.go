@@ -35,10 +35,11 @@ var (
 func loadSpec(t *testing.T) routers.Router {
 	t.Helper()
 	specOnce.Do(func() {
-		// Import bodies are files: the contract checks their media type,
-		// the importer their content.
-		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.PlainBodyDecoder)
+		// Import bodies and exports are files: the contract checks their
+		// media type, the importer or the export tests their content.
+		for _, ct := range []string{"text/csv", "application/x-ndjson", "text/html", "text/markdown", "application/zip", "text/calendar"} {
+			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+		}
 		specDoc, specErr = openapi3.NewLoader().LoadFromData(Spec)
 		if specErr != nil {
 			return

@@ -133,8 +133,6 @@ func TestNotificationChannelValidation(t *testing.T) {
 		"credentials in URL":  {valid(map[string]any{"url": "https://bob:pw@example.com/"}), 422, "url", "credentials"},
 		"unknown event":       {valid(map[string]any{"events": []string{"check_failed", "disk_full"}}), 422, "events", `"disk_full" is not an event type`},
 		"no events":           {valid(map[string]any{"events": []string{}}), 422, "events", "at least one"},
-		"reserved event":      {valid(map[string]any{"events": []string{"check_failed", "drill_finished"}}), 422, "events", `"drill_finished" is reserved: nothing emits that event yet`},
-		"reserved event only": {valid(map[string]any{"events": []string{"drill_finished"}}), 422, "events", "nothing emits that event yet"},
 		"process variable":    {valid(map[string]any{"secret_env": "PATH"}), 422, "secret_env", "set by bcdr itself"},
 		"any variable":        {valid(map[string]any{"secret_env": "AWS_SECRET_ACCESS_KEY"}), 422, "secret_env", "name variables BCDR_SECRET_"},
 		"file elsewhere":      {valid(map[string]any{"secret_file": "/etc/shadow"}), 422, "secret_file", "under the secrets directory"},
@@ -184,35 +182,6 @@ func TestNotificationChannelValidation(t *testing.T) {
 	dup := env.do("POST", "/api/v1/notification-channels", orchestrator.RoleAdmin, valid(map[string]any{"name": "x'); DROP TABLE notification_channels; --"}))
 	require.Equal(t, http.StatusConflict, dup.Status)
 	require.Contains(t, string(dup.Body), `"field":"name"`)
-}
-
-// Events that nothing emits yet are refused on update too, and the
-// channel keeps its subscriptions; "*" will include them once emitted.
-func TestNotificationChannelReservedEvents(t *testing.T) {
-	env := setup(t)
-	cm := orchestrator.RoleContinuityManager
-	var ch channelBody
-	env.do("POST", "/api/v1/notification-channels", cm, map[string]any{
-		"name": "ops", "kind": "webhook", "url": "https://hooks.example.com/bcdr", "events": []string{"check_failed"}}).JSON(t, &ch)
-	id := itoa(ch.ID)
-	resp := env.do("PATCH", "/api/v1/notification-channels/"+id, cm, map[string]any{"events": []string{"check_failed", "drill_finished"}})
-	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
-	var body struct {
-		Error struct {
-			Fields []orchestrator.FieldError `json:"fields"`
-		} `json:"error"`
-	}
-	resp.JSON(t, &body)
-	require.Len(t, body.Error.Fields, 1)
-	require.Equal(t, "events", body.Error.Fields[0].Field)
-	require.Contains(t, body.Error.Fields[0].Message, `"drill_finished" is reserved: nothing emits that event yet`)
-	env.do("GET", "/api/v1/notification-channels/"+id, cm, nil).JSON(t, &ch)
-	require.Equal(t, []string{"check_failed"}, ch.Events)
-
-	resp = env.do("PATCH", "/api/v1/notification-channels/"+id, cm, map[string]any{"events": []string{"*"}})
-	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
-	require.Equal(t, http.StatusUnprocessableEntity,
-		env.do("GET", "/api/v1/notification-channels?event=drill_finished", cm, nil).Status, "not an event type to filter by yet")
 }
 
 // A test notification is queued for the one channel, delivered by a

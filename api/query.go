@@ -52,6 +52,20 @@ func (q *query) boolean(name string) *bool {
 	return &b
 }
 
+// id returns a filter naming a record by its positive id (0 when absent).
+func (q *query) id(name string) int64 {
+	s := q.str(name)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		q.v.Add(name, "must be a positive id")
+		return 0
+	}
+	return n
+}
+
 // time returns an RFC 3339 or YYYY-MM-DD filter (zero when absent).
 func (q *query) time(name string) time.Time {
 	s := q.str(name)

@@ -42,6 +42,9 @@ func specPolicy(t *testing.T) map[string][]orchestrator.Role {
 		}
 		for method, op := range item.Operations() {
 			key := method + " " + path
+			if _, self := op.Extensions["x-auth"]; self {
+				continue // see specSelfAuth
+			}
 			raw, ok := op.Extensions["x-roles"]
 			if !ok {
 				t.Errorf("%s: openapi.yaml has no x-roles for it", key)
@@ -56,6 +59,29 @@ func specPolicy(t *testing.T) map[string][]orchestrator.Role {
 		}
 	}
 	return policy
+}
+
+// specSelfAuth lists the /api/v1 operations openapi.yaml marks
+// "x-auth: feed-token": opened by a token of their own in the URL (the
+// calendar feed), with no bearer token and so no x-roles.
+func specSelfAuth(t *testing.T) map[string]bool {
+	t.Helper()
+	loadSpec(t)
+	out := map[string]bool{}
+	for path, item := range specDoc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if raw, ok := op.Extensions["x-auth"]; ok && strings.HasPrefix(path, apiPrefix) {
+				if raw != "feed-token" {
+					t.Errorf("%s %s: x-auth must be feed-token, not %v", method, path, raw)
+				}
+				if _, roles := op.Extensions["x-roles"]; roles {
+					t.Errorf("%s %s: an x-auth operation takes no bearer token, so no x-roles", method, path)
+				}
+				out[method+" "+path] = true
+			}
+		}
+	}
+	return out
 }
 
 // parseXRoles accepts a non-empty list of distinct known roles.
@@ -99,7 +125,7 @@ func sameRoles(a, b []orchestrator.Role) bool {
 // all fail. Changing who may call something therefore takes two deliberate
 // edits. It needs no database.
 func TestRouteTableMatchesXRoles(t *testing.T) {
-	policy := specPolicy(t)
+	policy, selfAuth := specPolicy(t), specSelfAuth(t)
 	inTable := map[string]bool{}
 	for _, rt := range (&Server{}).Routes() {
 		key := tableKey(rt.Method, rt.Path)
@@ -107,6 +133,12 @@ func TestRouteTableMatchesXRoles(t *testing.T) {
 			t.Errorf("%s is in the route table twice", key)
 		}
 		inTable[key] = true
+		if rt.SelfAuth || selfAuth[key] {
+			if !rt.SelfAuth || !selfAuth[key] || len(rt.Roles) > 0 {
+				t.Errorf("%s: the route table (SelfAuth %v, roles %v) and openapi.yaml (x-auth %v) disagree", key, rt.SelfAuth, rt.Roles, selfAuth[key])
+			}
+			continue
+		}
 		want, ok := policy[key]
 		if !ok {
 			t.Errorf("%s is in the route table but openapi.yaml has no operation with x-roles for it", key)
@@ -175,6 +207,23 @@ func TestRBACMatrix(t *testing.T) {
 				} else {
 					require.Equal(t, http.StatusForbidden, resp.Status, "x-roles does not allow %s: %s", role, resp.Body)
 				}
+			}
+		})
+	}
+}
+
+// TestSelfAuthRefusesBearerTokens checks that an operation opened by its
+// own token (the calendar feed) answers 401 without it, whatever bearer
+// token comes along.
+func TestSelfAuthRefusesBearerTokens(t *testing.T) {
+	selfAuth := specSelfAuth(t)
+	env := setup(t)
+	for _, key := range slices.Sorted(maps.Keys(selfAuth)) {
+		method, path, _ := strings.Cut(key, " ")
+		t.Run(key, func(t *testing.T) {
+			require.Equal(t, http.StatusUnauthorized, env.do(method, path+"?token=nonsense", "", nil).Status, "no token")
+			for _, role := range orchestrator.Roles {
+				require.Equal(t, http.StatusUnauthorized, env.do(method, path+"?token=nonsense", role, nil).Status, "bearer token of %s", role)
 			}
 		})
 	}

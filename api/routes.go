@@ -19,7 +19,12 @@ type Route struct {
 	// BodyLimit and Timeout override the defaults for routes that stream.
 	BodyLimit int64
 	Timeout   time.Duration
-	handler   gin.HandlerFunc
+	// SelfAuth marks a route whose handler authenticates the request
+	// itself and takes no bearer token: the calendar feed, which calendar
+	// clients open with a feed token in its URL. It has no Roles;
+	// openapi.yaml marks it x-auth instead of x-roles.
+	SelfAuth bool
+	handler  gin.HandlerFunc
 }
 
 // Role sets used by the table.
@@ -52,6 +57,9 @@ func (s *Server) routes() []Route {
 		s.impactRoutes(),
 		s.runbookRoutes(),
 		s.executionRoutes(),
+		s.drillRoutes(),
+		s.findingRoutes(),
+		s.drillProgrammeRoutes(),
 		s.notifyRoutes(),
 	} {
 		all = append(all, part...)

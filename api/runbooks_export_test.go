@@ -12,10 +12,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/runbooks"
@@ -27,18 +25,6 @@ var (
 	rbExternalURL = regexp.MustCompile(`(?i)https?://|//[a-z0-9.-]+\.[a-z]{2,}/`)
 	rbRefOutside  = regexp.MustCompile(`(?i)\b(src|href)\s*=\s*["']?([^"'\s>]*)`)
 )
-
-var rbDecoders sync.Once
-
-// rbRegisterDecoders lets the contract check read export bodies. Call it
-// before t.Parallel: the decoder registry is not safe for concurrent use.
-func rbRegisterDecoders() {
-	rbDecoders.Do(func() {
-		for _, ct := range []string{"text/html", "text/markdown", "application/zip"} {
-			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
-		}
-	})
-}
 
 // requireSelfContained fails when an HTML document refers to anything
 // outside itself.
@@ -53,7 +39,6 @@ func requireSelfContained(t *testing.T, doc string) {
 }
 
 func TestRunbookExportFormats(t *testing.T) {
-	rbRegisterDecoders()
 	t.Parallel()
 	env := rbFixture(t)
 	rb := rbCreate(t, env)
@@ -98,7 +83,6 @@ func TestRunbookExportFormats(t *testing.T) {
 }
 
 func TestRunbookKit(t *testing.T) {
-	rbRegisterDecoders()
 	t.Parallel()
 	env := rbFixture(t)
 	contact := map[string]any{"key": "ann", "name": "安 Ann", "role": "service owner", "phone": "+86 10 1234 5678", "notes": "=HYPERLINK(\"x\")"}

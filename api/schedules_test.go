@@ -196,7 +196,7 @@ func TestScheduleValidation(t *testing.T) {
 		"missing name":         {valid(map[string]any{"name": nil}), 422, "name", "is required"},
 		"missing cron":         {valid(map[string]any{"cron": nil}), 422, "cron", "is required"},
 		"unknown kind":         {valid(map[string]any{"kind": "backup"}), 422, "kind", "must be one of"},
-		"kind without handler": {valid(map[string]any{"kind": "drill"}), 422, "kind", "no handler runs drill schedules yet"},
+		"kind without handler": {valid(map[string]any{"kind": "report"}), 422, "kind", "no handler runs report schedules yet"},
 		"control characters":   {valid(map[string]any{"name": "night\x1bly"}), 422, "name", "control characters"},
 		"long target":          {valid(map[string]any{"target": strings.Repeat("t", 501)}), 422, "target", "at most 500 bytes"},
 		"bad duration":         {valid(map[string]any{"catch_up_window": "soon"}), 422, "catch_up_window", "invalid duration"},
@@ -291,9 +291,9 @@ func TestScheduleKindsWithoutHandler(t *testing.T) {
 		return body.Error.Fields[0].Message
 	}
 
-	for _, kind := range []string{"drill", "report", "review_reminder"} {
+	for _, kind := range []string{"report", "review_reminder"} {
 		msg := kindError(env.do("POST", "/api/v1/schedules", admin, map[string]any{"name": kind, "kind": kind, "cron": "@weekly"}))
-		require.Equal(t, "no handler runs "+kind+" schedules yet; the kinds that can be scheduled are: backup_check, kit_export", msg)
+		require.Equal(t, "no handler runs "+kind+" schedules yet; the kinds that can be scheduled are: backup_check, drill, kit_export", msg)
 	}
 	var n int
 	require.NoError(t, env.pool.QueryRow(t.Context(), `SELECT count(*) FROM schedules`).Scan(&n))
@@ -305,8 +305,8 @@ func TestScheduleKindsWithoutHandler(t *testing.T) {
 	resp.JSON(t, &sc)
 	require.Equal(t, "kit_export", sc.Kind)
 
-	msg := kindError(env.do("PATCH", "/api/v1/schedules/"+itoa(sc.ID), admin, map[string]any{"kind": "drill"}))
-	require.Contains(t, msg, "no handler runs drill schedules yet")
+	msg := kindError(env.do("PATCH", "/api/v1/schedules/"+itoa(sc.ID), admin, map[string]any{"kind": "report"}))
+	require.Contains(t, msg, "no handler runs report schedules yet")
 	env.do("GET", "/api/v1/schedules/"+itoa(sc.ID), admin, nil).JSON(t, &sc)
 	require.Equal(t, "kit_export", sc.Kind, "unchanged")
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
 	"github.com/bcdr/bcdr/orchestrator/backup"
@@ -33,7 +34,7 @@ func testServices(pool *pgxpool.Pool) Services {
 		Directory: directory.NewService(pool, rt),
 		ITSM:      itsm.NewStore(pool),
 		Notify:    notify.NewService(pool, rt, testSecrets),
-		Schedules: scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindBackupCheck, scheduler.KindKitExport}}),
+		Schedules: scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindBackupCheck, scheduler.KindKitExport, scheduler.KindDrill}}),
 	}
 	var impacts *impact.Service
 	requiredRPO := func(ctx context.Context, ciKey string) (*orchestrator.Duration, error) {
@@ -48,17 +49,22 @@ func testServices(pool *pgxpool.Pool) Services {
 	impacts = impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(s.Backups), impact.WithBackupEvidence(s.Backups))
 	s.Impact = impacts
 	s.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{
-		Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt), Measured: measuredBy{&s}})
+		Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt), Measured: later{&s}, Drills: later{&s}})
 	s.Executions = execution.NewService(pool, rt, s.Runbooks, execution.Options{})
+	s.Drills = drills.NewService(pool, rt, drills.Options{Runbooks: s.Runbooks, Executions: s.Executions, Schedules: s.Schedules, Impact: impacts})
 	return s
 }
 
-// measuredBy asks the services' execution engine, built after runbooks,
-// for measured step durations, as cmd/bcdr's app does.
-type measuredBy struct{ s *Services }
+// later asks the services built after runbooks (the execution engine for
+// measured step durations, drills for proofs), as cmd/bcdr's app does.
+type later struct{ s *Services }
 
-func (m measuredBy) Measured(ctx context.Context, runbookID int64) (map[string]orchestrator.Duration, error) {
-	return m.s.Executions.Measured(ctx, runbookID)
+func (l later) Measured(ctx context.Context, runbookID int64) (map[string]orchestrator.Duration, error) {
+	return l.s.Executions.Measured(ctx, runbookID)
+}
+
+func (l later) Proof(ctx context.Context, runbookID int64) (runbooks.Proof, error) {
+	return l.s.Drills.Proof(ctx, runbookID)
 }
 
 // testSecrets and testBackupRoots expose what the API's tests reference:

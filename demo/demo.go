@@ -67,7 +67,7 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, reg importer.Registry, opts O
 	if err := seedRunbooks(ctx, pool, opts, summary); err != nil {
 		return summary, err
 	}
-	return summary, seedDrill(ctx, pool, opts, summary)
+	return summary, seedDrills(ctx, pool, opts, summary)
 }
 
 // batch is one record type's rows.

@@ -14,9 +14,12 @@ import (
 	"github.com/bcdr/bcdr/runbooks"
 )
 
-// Demo runbooks are approved a week before Now, so a year passes before
-// their annual review falls due.
-const runbookAge = 7 * 24 * time.Hour
+// runbooksApproved is when the demo's runbooks were approved: a week
+// before the drill programme of Now's year, so their annual review falls
+// due around the year's end.
+func runbooksApproved(now time.Time) time.Time {
+	return programmeApproved(now.Year()).AddDate(0, 0, -7)
+}
 
 // The deliberate cases the demo shows: one runbook whose database restore
 // was measured far slower than planned (so its estimate exceeds its RTO),
@@ -38,7 +41,7 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 // A service whose runbook exists is left alone, so seeding twice changes
 // nothing.
 func seedRunbooks(ctx context.Context, pool *pgxpool.Pool, opts Options, summary Summary) error {
-	svc := runbooks.NewService(pool, orchestrator.Runtime{Clock: fixedClock(opts.Now.Add(-runbookAge))}, runbooks.Options{})
+	svc := runbooks.NewService(pool, orchestrator.Runtime{Clock: fixedClock(runbooksApproved(opts.Now))}, runbooks.Options{})
 	rep := importer.Report{Type: "runbooks", Format: "demo"}
 	for copyN := range opts.Scale {
 		for _, d := range services {

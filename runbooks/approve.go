@@ -56,10 +56,24 @@ func (s *Service) Approve(ctx context.Context, id string) (Runbook, error) {
 	return s.Get(ctx, id)
 }
 
-// ReviewInput records an annual review.
+// ReviewInput records an annual review: what the reviewer found and
+// decided.
 type ReviewInput struct {
 	Notes string `json:"notes"`
+	// Outcome is ReviewFit, ReviewUpdateNeeded or ReviewRetire [fit].
+	Outcome string   `json:"outcome"`
+	Actions []string `json:"actions"`
 }
+
+// Outcomes of an annual review.
+const (
+	ReviewFit          = "fit"
+	ReviewUpdateNeeded = "update_needed"
+	ReviewRetire       = "retire"
+)
+
+// maxReviewActions bounds the actions one review decides.
+const maxReviewActions = 50
 
 // Review records the annual review (年度审查) of the version in force,
 // which restarts its twelve months.
@@ -68,8 +82,32 @@ func (s *Service) Review(ctx context.Context, id string, in ReviewInput) (Runboo
 	if err != nil {
 		return Runbook{}, err
 	}
+	var v orchestrator.Validation
 	if msg := checkText(in.Notes, maxNotes, false, true); msg != "" {
-		return Runbook{}, orchestrator.Invalid("notes", "%s", msg)
+		v.Add("notes", "%s", msg)
+	}
+	if in.Outcome == "" {
+		in.Outcome = ReviewFit
+	}
+	if in.Outcome != ReviewFit && in.Outcome != ReviewUpdateNeeded && in.Outcome != ReviewRetire {
+		v.Add("outcome", "must be fit, update_needed or retire")
+	}
+	if len(in.Actions) > maxReviewActions {
+		v.Add("actions", "at most %d", maxReviewActions)
+	}
+	for i, a := range in.Actions {
+		if msg := checkText(a, maxNotes, true, false); msg != "" {
+			v.Add(fmt.Sprintf("actions[%d]", i), "%s", msg)
+		}
+	}
+	if in.Outcome == ReviewUpdateNeeded && len(in.Actions) == 0 {
+		v.Add("actions", "name the updates the review found necessary")
+	}
+	if err := v.Err(); err != nil {
+		return Runbook{}, err
+	}
+	if in.Actions == nil {
+		in.Actions = []string{}
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockLive(ctx, tx, n, "is retired"); err != nil {
@@ -84,12 +122,12 @@ func (s *Service) Review(ctx context.Context, id string, in ReviewInput) (Runboo
 			return fmt.Errorf("review runbook %d: %w", n, err)
 		}
 		actor := orchestrator.ActorFrom(ctx)
-		if _, err := tx.Exec(ctx, `INSERT INTO runbook_reviews (runbook_id, version, reviewed_at, reviewed_by, notes)
-			VALUES ($1, $2, $3, $4, $5)`, n, version, s.rt.Now(), actor.Name, in.Notes); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO runbook_reviews (runbook_id, version, reviewed_at, reviewed_by, notes, outcome, actions)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, n, version, s.rt.Now(), actor.Name, in.Notes, in.Outcome, in.Actions); err != nil {
 			return fmt.Errorf("review runbook %d: %w", n, postgres.Translate(err))
 		}
 		return audit.Record(ctx, tx, audit.Change{Action: "review", Resource: "runbooks", ResourceID: fmt.Sprintf("%d v%d", n, version),
-			Summary: "annual review: " + clip(in.Notes)})
+			Summary: fmt.Sprintf("annual review (%s): %s", in.Outcome, clip(in.Notes))})
 	})
 	if err != nil {
 		return Runbook{}, err

@@ -187,22 +187,36 @@ func (s *Service) people(ctx context.Context, h header, v Version, ev *evidence)
 const runbookTree = "(runbook)"
 
 // staleness checks an approved version against the ITSM records, the
-// calendar and the CMDB.
+// calendar, the CMDB and the runbook's drills. A runbook counts as proven
+// from its first approval until a change touches its scope or a drill of
+// it fails; only a passed drill or an admin's waiver proves it again, so
+// approving a new version does not.
 func (s *Service) staleness(ctx context.Context, h header, v Version) (Staleness, error) {
 	st := Staleness{Review: reviewDetail(v, s.rt.Now())}
-	since := v.Approval.At
+	var first time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT min(approved_at) FROM runbook_versions WHERE runbook_id = $1`, h.ID).Scan(&first); err != nil {
+		return st, fmt.Errorf("read first approval of runbook %d: %w", h.ID, err)
+	}
+	proof := Proof{At: first, By: ProvenByApproval}
 	if s.drills != nil {
-		t, ok, err := s.drills.LastPassed(ctx, h.ID)
+		p, err := s.drills.Proof(ctx, h.ID)
 		if err != nil {
 			return st, err
 		}
-		if ok && t.After(since) {
-			since = t
+		if p.At.After(first) {
+			proof = p
+		}
+		if p.Failed != nil && p.Failed.At.After(proof.At) {
+			proof.Failed = p.Failed
 		}
 	}
-	retest, err := s.retest(ctx, v.Approval.ScopeCIs, since)
+	retest, err := s.retest(ctx, v.Approval.ScopeCIs, proof.At)
 	if err != nil {
 		return st, err
+	}
+	retest.ProvenBy, retest.Waiver, retest.Failed = proof.By, proof.Waiver, proof.Failed
+	if proof.By == ProvenByDrill {
+		retest.Drill = &proof.Drill
 	}
 	st.RetestRequired = retest
 	if st.ScopeChanged, err = s.scopeChange(ctx, h.Scope, v.Approval); err != nil {

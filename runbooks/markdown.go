@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/bcdr/bcdr/orchestrator"
 )
 
-// mdEscaper keeps user text from turning into markup, links or HTML when
-// the Markdown is rendered.
-var mdEscaper = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;", "&", "&amp;",
-	"#", `\#`, "|", `\|`, "!", `\!`, "://", `:\/\/`, "\r", " ", "\n", " ",
-)
-
-func md(s string) string { return mdEscaper.Replace(s) }
+// md escapes user text (orchestrator.MarkdownText).
+func md(s string) string { return orchestrator.MarkdownText(s) }
 
 // renderMarkdown writes a document as Markdown: the same content as the
 // HTML, steps as a task list.
@@ -35,6 +31,9 @@ func renderMarkdown(doc Document) []byte {
 	if doc.Staleness.Stale {
 		p("**需要更新 Stale:** %s\n\n", strings.Join(doc.Staleness.Flags, ", "))
 		if r := doc.Staleness.RetestRequired; r != nil {
+			if d := r.Failed; d != nil {
+				p("- drill %d on %s: %s; a passed retest is required\n", d.ID, d.At.UTC().Format("2006-01-02"), d.Result)
+			}
 			for _, c := range r.Changes {
 				p("- %s %s “%s” on %s touched %s\n", c.Kind, md(c.ExternalID), md(c.Title), c.At.UTC().Format("2006-01-02"), md(strings.Join(c.CIs, ", ")))
 			}

@@ -90,8 +90,30 @@ type Measured interface {
 	Measured(ctx context.Context, runbookID int64) (map[string]orchestrator.Duration, error)
 }
 
-// Drills tells when a runbook last passed a drill. The drills capability
-// implements it; without one, staleness counts from approval.
+// Drills tells when a runbook was last proven: by a passed drill or an
+// admin's waiver, and whether a drill failed or passed partially since.
+// The drills capability implements it; without one, staleness counts from
+// the runbook's first approval.
 type Drills interface {
-	LastPassed(ctx context.Context, runbookID int64) (time.Time, bool, error)
+	Proof(ctx context.Context, runbookID int64) (Proof, error)
 }
+
+// Proof is how a runbook was last proven and what put that in doubt since.
+type Proof struct {
+	// At is when it was last proven; zero when never.
+	At time.Time
+	// By is ProvenByDrill or ProvenByWaiver.
+	By string
+	// Drill is the passed drill, or Waiver the waiver, that proved it.
+	Drill  int64
+	Waiver *Waiver
+	// Failed is the latest drill since At that failed or passed partially.
+	Failed *DrillRef
+}
+
+// How a runbook was last proven.
+const (
+	ProvenByApproval = "approval"
+	ProvenByDrill    = "drill"
+	ProvenByWaiver   = "waiver"
+)

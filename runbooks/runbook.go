@@ -87,9 +87,11 @@ type Approval struct {
 
 // Review is an annual review (年度审查) of an approved version.
 type Review struct {
-	By    string    `json:"by"`
-	At    time.Time `json:"at"`
-	Notes string    `json:"notes"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+	Notes   string    `json:"notes"`
+	Outcome string    `json:"outcome"`
+	Actions []string  `json:"actions"`
 }
 
 // Version is one version of a runbook's content.

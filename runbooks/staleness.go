@@ -25,11 +25,34 @@ type Staleness struct {
 	ScopeChanged   *ScopeDetail  `json:"scope_changed"`
 }
 
-// RetestDetail lists the major or emergency changes and the releases that
-// touched the scope since the runbook was last proven.
+// RetestDetail says since when the runbook counts as proven and how (its
+// first approval, a passed drill, or an admin's waiver, which reports show
+// as a waiver and never as a pass), and what requires a retest since: the
+// major or emergency changes and releases that touched its scope, and a
+// drill that failed or passed partially.
 type RetestDetail struct {
-	Since   time.Time `json:"since"`
-	Changes []Touch   `json:"changes"`
+	Since    time.Time `json:"since"`
+	ProvenBy string    `json:"proven_by"`
+	Drill    *int64    `json:"drill,omitempty"`
+	Waiver   *Waiver   `json:"waiver,omitempty"`
+	Changes  []Touch   `json:"changes"`
+	Failed   *DrillRef `json:"failed_drill"`
+}
+
+// Waiver is an admin's decision that a runbook needs no retest, with the
+// reason.
+type Waiver struct {
+	ID     int64     `json:"id"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+}
+
+// DrillRef names a drill and its result.
+type DrillRef struct {
+	ID     int64     `json:"id"`
+	Result string    `json:"result"`
+	At     time.Time `json:"at"`
 }
 
 // Touch is a change or release that touched CIs in scope.
@@ -87,7 +110,7 @@ func scopeDetail(a *Approval, now scopePrint) *ScopeDetail {
 // flags fills Flags and Stale from the details.
 func (s *Staleness) flags() {
 	s.Flags = []string{}
-	if s.RetestRequired != nil && len(s.RetestRequired.Changes) > 0 {
+	if r := s.RetestRequired; r != nil && (len(r.Changes) > 0 || r.Failed != nil) {
 		s.Flags = append(s.Flags, FlagRetestRequired)
 	}
 	if s.Review != nil && s.Review.Due {

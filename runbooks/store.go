@@ -77,9 +77,9 @@ func getHeader(ctx context.Context, q postgres.Querier, id int64, lock bool) (he
 
 const versionSelect = `SELECT v.version, v.status, v.steps, v.sections, v.next_step, v.scope_cis, v.scope_relations,
 	v.redundant, v.fingerprint, v.bia_versions, v.created_at, v.created_by, v.approved_at, v.approved_by, v.ended_at,
-	rv.reviewed_at, rv.reviewed_by, rv.notes
+	rv.reviewed_at, rv.reviewed_by, rv.notes, rv.outcome, rv.actions
 	FROM runbook_versions v
-	LEFT JOIN LATERAL (SELECT reviewed_at, reviewed_by, notes FROM runbook_reviews x
+	LEFT JOIN LATERAL (SELECT reviewed_at, reviewed_by, notes, outcome, actions FROM runbook_reviews x
 		WHERE x.runbook_id = v.runbook_id AND x.version = v.version ORDER BY reviewed_at DESC, id DESC LIMIT 1) rv ON true`
 
 // storedVersion is a version row with what approval needs beside it.
@@ -97,11 +97,13 @@ func scanVersion(row pgx.CollectableRow) (storedVersion, error) {
 		approvedBy         string
 		reviewAt           *time.Time
 		reviewBy, reviewNt *string
+		reviewOutcome      *string
+		reviewActions      []string
 	)
 	v := &sv.Version
 	err := row.Scan(&v.Number, &v.Status, &v.Steps, &v.Sections, &v.nextStep, &v.ScopeCIs, &sv.scopeRelations,
 		&v.Redundant, &sv.fingerprint, &sv.biaVersions, &v.CreatedAt, &v.CreatedBy, &approvedAt, &approvedBy, &v.EndedAt,
-		&reviewAt, &reviewBy, &reviewNt)
+		&reviewAt, &reviewBy, &reviewNt, &reviewOutcome, &reviewActions)
 	if err != nil {
 		return storedVersion{}, err
 	}
@@ -110,7 +112,7 @@ func scanVersion(row pgx.CollectableRow) (storedVersion, error) {
 			ScopeCIs: v.ScopeCIs, ScopeRelations: sv.scopeRelations}
 	}
 	if reviewAt != nil {
-		v.LastReview = &Review{At: *reviewAt, By: *reviewBy, Notes: *reviewNt}
+		v.LastReview = &Review{At: *reviewAt, By: *reviewBy, Notes: *reviewNt, Outcome: *reviewOutcome, Actions: reviewActions}
 	}
 	return sv, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bcdr/bcdr/api"
+	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
 	"github.com/bcdr/bcdr/orchestrator/backup"
@@ -52,11 +53,13 @@ func newApp(db *database) *app {
 	s.Backups = backup.NewService(pool, rt, backup.Options{RequiredRPO: a.requiredRPO, Schedules: s.Schedules,
 		Secrets: a.cfg.secrets(), Roots: a.cfg.BackupRoots, OutboundPolicy: a.cfg.outbound()})
 	s.Impact = impact.NewService(pool, rt, a.graphs, impact.WithBackupCoverage(s.Backups), impact.WithBackupEvidence(s.Backups))
-	// Feasibility uses the step durations executions measured; the engine
-	// runs runbooks, so it is looked up when a runbook is read.
+	// Feasibility uses the step durations executions measured, and
+	// staleness the drills that proved a runbook; both sit above runbooks,
+	// so they are looked up when a runbook is read.
 	s.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{
-		Model: runbooks.NewPGModel(pool, s.Impact), Backups: runbooks.NewPGBackups(pool, rt), Measured: a})
+		Model: runbooks.NewPGModel(pool, s.Impact), Backups: runbooks.NewPGBackups(pool, rt), Measured: a, Drills: a})
 	s.Executions = execution.NewService(pool, rt, s.Runbooks, execution.Options{Outbound: a.cfg.outbound(), Secrets: a.cfg.secrets()})
+	s.Drills = drills.NewService(pool, rt, drills.Options{Runbooks: s.Runbooks, Executions: s.Executions, Schedules: s.Schedules, Impact: s.Impact})
 	return a
 }
 
@@ -71,6 +74,11 @@ func importRegistry() importer.Registry {
 // Measured is the step durations the execution engine measured.
 func (a *app) Measured(ctx context.Context, runbookID int64) (map[string]orchestrator.Duration, error) {
 	return a.services.Executions.Measured(ctx, runbookID)
+}
+
+// Proof is how the drills capability last proved a runbook.
+func (a *app) Proof(ctx context.Context, runbookID int64) (runbooks.Proof, error) {
+	return a.services.Drills.Proof(ctx, runbookID)
 }
 
 // requiredRPO is a CI's rolled-down RPO requirement, nil when no service
@@ -97,6 +105,9 @@ func (a *app) jobs() map[scheduler.Kind]scheduler.Handler {
 	return map[scheduler.Kind]scheduler.Handler{
 		scheduler.KindBackupCheck: func(ctx context.Context, run scheduler.Run) (string, error) {
 			return a.services.Backups.HandleRun(ctx, run)
+		},
+		scheduler.KindDrill: func(ctx context.Context, run scheduler.Run) (string, error) {
+			return a.services.Drills.HandleRun(ctx, run)
 		},
 		scheduler.KindKitExport: func(ctx context.Context, run scheduler.Run) (string, error) {
 			dir, err := a.services.Runbooks.RotateKit(ctx, a.cfg.KitDir, a.cfg.KitKeep, a.rt.Now())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bcdr/bcdr/demo"
+	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
 )
 
@@ -41,7 +42,16 @@ func seedDemo(ctx context.Context, db *database, scale int, stdout io.Writer) er
 		fmt.Fprintf(stdout, "demo %-12s %6d rows: %d inserted, %d updated, %d unchanged\n", t, r.Rows, r.Inserted, r.Updated, r.Unchanged)
 	}
 	fmt.Fprintf(stdout, "demo organisation loaded in %s\n", time.Since(start).Round(time.Millisecond))
-	return seedDemoBackups(ctx, db, stdout)
+	if err := seedDemoBackups(ctx, db, stdout); err != nil {
+		return err
+	}
+	// The model's gaps are judged once the backups are checked.
+	gaps, err := newApp(db).services.Drills.FromGaps(ctx, drills.FromGapsInput{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo findings: %d raised from the model's gaps, %d already in the register\n", gaps.Opened, gaps.Existing)
+	return nil
 }
 
 // demoBackupOptions places the demo's backups under the data directory;

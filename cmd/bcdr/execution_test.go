@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,9 +53,41 @@ func TestExecutionCommands(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "execution 99 not found")
 
-	// The demo's drill is there, finished, with what it achieved.
-	stdout, stderr, code = runBCDR(t, env, "execution", "show", "1")
+	// The demo's drills are there, finished, with what they achieved: the
+	// last of taxpayer-reg's missed its RTO and RPO.
+	stdout, stderr, code = runBCDR(t, env, "drill", "list", "--json")
 	require.Equal(t, 0, code, stderr)
-	require.Regexp(t, `(?m)^execution 1: drill of .*taxpayer-reg.*, succeeded after`, stdout)
-	require.Regexp(t, `(?m)^  service taxpayer-reg: RTO 4h, achieved \S+, data lost 20m$`, stdout)
+	var drills []struct {
+		ID         int64    `json:"id"`
+		Services   []string `json:"services"`
+		Result     *string  `json:"result"`
+		Executions []int64  `json:"executions"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &drills))
+	var partial int64
+	var executions []int64
+	for _, d := range drills {
+		if d.Result != nil && *d.Result == "partial" && slices.Contains(d.Services, "taxpayer-reg") {
+			partial, executions = d.ID, d.Executions
+		}
+	}
+	require.NotZero(t, partial, stdout)
+	boards := ""
+	for _, ex := range executions {
+		stdout, stderr, code = runBCDR(t, env, "execution", "show", strconv.FormatInt(ex, 10))
+		require.Equal(t, 0, code, stderr)
+		boards += stdout
+	}
+	require.Regexp(t, `(?m)^execution \d+: drill of .*taxpayer-reg.*, succeeded after`, boards)
+	require.Regexp(t, `(?m)^  service taxpayer-reg: RTO 4h, achieved \S+, data lost 20m$`, boards)
+
+	stdout, stderr, code = runBCDR(t, env, "drill", "report", strconv.FormatInt(partial, 10))
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "结果 Result: partial")
+	stdout, stderr, code = runBCDR(t, env, "finding", "list", "--open")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `taxpayer-reg missed its RTO in drill `+strconv.FormatInt(partial, 10), stdout)
+	_, stderr, code = runBCDR(t, env, "drill", "start", "x")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, `"x" is not a drill id`)
 }

@@ -53,6 +53,11 @@ var commands = []command{
 	{"import", "--type T [--partial]", "FILE", []string{"type"}, "import a CSV or JSON-lines file of records"},
 	{"execution start", "--runbook ID --mode M [--note N]", "", []string{"runbook", "mode"}, "start a drill or an invocation of a runbook and print its board"},
 	{"execution show", "[--json]", "ID", nil, "print the live board of an execution (* marks the critical path)"},
+	{"drill list", "[--year Y] [--json]", "", nil, "list drills, their status and results"},
+	{"drill start", "[--json]", "ID", nil, "start a planned drill (executions in drill mode, or its timeline)"},
+	{"drill complete", "[--json]", "ID", nil, "score a drill in progress: pass, partial or fail, opening findings"},
+	{"drill report", "", "ID", nil, "print a drill's after-action report (演练记录) as Markdown"},
+	{"finding list", "[--open] [--overdue] [--json]", "", nil, "list the improvement register (服务改进汇总表)"},
 	{"dump", "", "FILE", nil, "write the whole state of bcdr to FILE (- for stdout), one consistent snapshot"},
 	{"restore", "[--replace]", "FILE", nil, "load a dump (--replace: delete what the database holds first)"},
 	{"export kit", "[--json]", "DIR", nil, "write the offline continuity kit (runbooks, contacts, CMDB) into DIR"},
@@ -103,6 +108,10 @@ func dispatch(ctx context.Context, args []string, env map[string]string, stdout,
 		return runExport(ctx, rest, env, stdout, stderr)
 	case "execution":
 		return runExecution(ctx, rest, env, stdout, stderr)
+	case "drill":
+		return runDrill(ctx, rest, env, stdout, stderr)
+	case "finding":
+		return runFinding(ctx, rest, env, stdout, stderr)
 	case "dump":
 		return runDump(ctx, rest, env, stdout, stderr)
 	case "restore":

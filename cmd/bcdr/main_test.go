@@ -112,6 +112,7 @@ func (p *process) waitReady(t *testing.T, within time.Duration) string {
 	select {
 	case addr = <-p.addr:
 	case err := <-p.done:
+		p.done <- err // for the cleanup, which waits for the exit too
 		t.Fatalf("bcdr exited before serving: %v", err)
 	case <-time.After(within):
 		t.Fatalf("bcdr did not start listening within %s", within)

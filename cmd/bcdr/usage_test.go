@@ -66,6 +66,13 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		{[]string{"execution"}, []string{"bcdr execution start", "bcdr execution show"}},
 		{[]string{"execution", "start"}, []string{"bcdr execution start", "-runbook", "-mode", "-note", "-failure-point"}},
 		{[]string{"execution", "show"}, []string{"bcdr execution show", "-json", "ID"}},
+		{[]string{"drill"}, []string{"bcdr drill list", "bcdr drill start", "bcdr drill complete", "bcdr drill report"}},
+		{[]string{"drill", "list"}, []string{"bcdr drill list", "-year", "-json"}},
+		{[]string{"drill", "start"}, []string{"bcdr drill start", "-json", "ID"}},
+		{[]string{"drill", "complete"}, []string{"bcdr drill complete", "-json", "ID"}},
+		{[]string{"drill", "report"}, []string{"bcdr drill report", "ID"}},
+		{[]string{"finding"}, []string{"bcdr finding list"}},
+		{[]string{"finding", "list"}, []string{"bcdr finding list", "-open", "-overdue", "-json"}},
 		{[]string{"dump"}, []string{"bcdr dump", "FILE"}},
 		{[]string{"restore"}, []string{"bcdr restore", "-replace", "FILE"}},
 	}

@@ -131,8 +131,6 @@ func (c *channelRow) validate(secrets secretref.Policy) error {
 	for _, e := range c.Events {
 		switch {
 		case e == AllEvents || slices.Contains(EventTypes, EventType(e)):
-		case slices.Contains(ReservedEventTypes, EventType(e)):
-			v.Add("events", "%q is reserved: nothing emits that event yet; use \"*\" or any of %s", e, strings.Join(enumStrings(EventTypes), ", "))
 		default:
 			v.Add("events", "%q is not an event type; use \"*\" or any of %s", truncate(e, 60), strings.Join(enumStrings(EventTypes), ", "))
 		}

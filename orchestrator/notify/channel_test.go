@@ -2,7 +2,6 @@ package notify
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -37,7 +36,6 @@ func TestChannelValidation(t *testing.T) {
 		"no events":           {func(c *channelRow) { c.Events = nil }, "events"},
 		"unknown event":       {func(c *channelRow) { c.Events = []string{"check_failed", "disk_full"} }, "events"},
 		"SQL-looking event":   {func(c *channelRow) { c.Events = []string{"'; DROP TABLE x; --"} }, "events"},
-		"reserved event":      {func(c *channelRow) { c.Events = []string{"check_failed", "drill_finished"} }, "events"},
 		"process variable":    {func(c *channelRow) { c.SecretEnv = "HOME" }, "secret_env"},
 		"lower-case variable": {func(c *channelRow) { c.SecretEnv = "slack_secret" }, "secret_env"},
 		"glob file":           {func(c *channelRow) { c.SecretFile = "/run/secrets/*" }, "secret_file"},
@@ -66,25 +64,6 @@ func TestChannelValidation(t *testing.T) {
 	c := valid()
 	require.NoError(t, c.validate(testSecrets))
 	c.rawURL, c.SecretFile = "http://10.0.0.5:8080/hook?team=dr", "/run/secrets/hook"
-	require.NoError(t, c.validate(testSecrets))
-}
-
-// Every event type is either emitted or reserved; a reserved one is
-// refused with a message saying that nothing emits it yet, and the
-// emitted ones are all accepted.
-func TestChannelReservedEvents(t *testing.T) {
-	for _, e := range ReservedEventTypes {
-		require.NotContains(t, EventTypes, e)
-		c := channelRow{Channel: Channel{Name: "ops", Kind: KindWebhook, Events: []string{string(e)}},
-			rawURL: "https://hooks.example.com/bcdr"}
-		fields := orchestrator.ErrorFields(c.validate(testSecrets))
-		require.Len(t, fields, 1, e)
-		require.Equal(t, "events", fields[0].Field)
-		require.Contains(t, fields[0].Message, fmt.Sprintf("%q is reserved: nothing emits that event yet", e))
-		require.Error(t, (&Event{Type: e, Subject: "drill/1", Summary: "done"}).normalize(), "nor can it be published")
-	}
-	all := append(enumStrings(EventTypes), AllEvents)
-	c := channelRow{Channel: Channel{Name: "ops", Kind: KindWebhook, Events: all}, rawURL: "https://hooks.example.com/bcdr"}
 	require.NoError(t, c.validate(testSecrets))
 }
 

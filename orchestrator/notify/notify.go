@@ -47,6 +47,8 @@ const (
 	EventDecisionNeeded    EventType = "decision_needed"
 	EventRTOAtRisk         EventType = "rto_at_risk"
 	EventExecutionFinished EventType = "execution_finished"
+	EventFindingOverdue    EventType = "finding_overdue"
+	EventDrillReminder     EventType = "drill_reminder"
 	EventTest              EventType = "test"
 )
 
@@ -57,13 +59,8 @@ const AllEvents = "*"
 // channel may subscribe to and Publish accepts.
 var EventTypes = []EventType{EventCheckFailed, EventCheckRecovered, EventRPOBreached, EventRPORestored,
 	EventScheduleMissed, EventInvocationStarted, EventDrillStarted, EventStepFailed, EventStepOverdue,
-	EventDecisionNeeded, EventRTOAtRisk, EventExecutionFinished}
-
-// ReservedEventTypes are named for work not built yet (drills, runbook
-// execution) and emitted by nothing, so a channel naming one is refused
-// rather than left waiting for a notification that never comes. The change
-// that makes one emitted moves it to EventTypes.
-var ReservedEventTypes = []EventType{EventDrillFinished}
+	EventDecisionNeeded, EventRTOAtRisk, EventExecutionFinished, EventDrillFinished, EventFindingOverdue,
+	EventDrillReminder}
 
 // Severity says how urgent an event is.
 type Severity string

@@ -178,7 +178,7 @@ func (s *Service) StepAction(ctx context.Context, id int64, step, action string,
 	if err != nil {
 		return Execution{}, err
 	}
-	s.kick()
+	s.Wake()
 	return s.Get(ctx, id)
 }
 
@@ -286,7 +286,7 @@ func (s *Service) Control(ctx context.Context, id int64, action string, in Actio
 	if err != nil {
 		return Execution{}, err
 	}
-	s.kick()
+	s.Wake()
 	return s.Get(ctx, id)
 }
 
@@ -310,7 +310,7 @@ func (s *Service) ResumeFrom(ctx context.Context, id int64, step string, in Acti
 	if err != nil {
 		return Execution{}, err
 	}
-	s.kick()
+	s.Wake()
 	return s.Get(ctx, id)
 }
 

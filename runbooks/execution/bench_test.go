@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/outbound"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 	"github.com/bcdr/bcdr/runbooks"
 )
@@ -89,10 +91,16 @@ func runToEnd(b *testing.B, svc *Service, rbID int64, steps []runbooks.Step) (in
 	b.Helper()
 	ctx := as(orchestrator.RoleContinuityManager, "bench")
 	start := time.Now()
-	id, err := svc.start(ctx, StartInput{Runbook: rbID, Mode: ModeInvocation, Scenario: []byte("null")}, 1, "bench", map[string]*int64{}, steps)
+	var id int64
+	err := postgres.WithTx(ctx, svc.pool, func(tx pgx.Tx) error {
+		var err error
+		id, err = svc.start(ctx, tx, StartInput{Runbook: rbID, Mode: ModeInvocation, Scenario: []byte("null")}, 1, "bench", map[string]*int64{}, steps)
+		return err
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
+	svc.Wake()
 	for {
 		st, err := svc.status(ctx, id)
 		if err != nil {

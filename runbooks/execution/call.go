@@ -29,8 +29,8 @@ const IdempotencyHeader = "Idempotency-Key"
 
 var placeholder = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
 
-// call performs an automated step: its drill URL in a drill, its URL
-// otherwise, with the step's idempotency key, retried as the step says,
+// call performs an automated step: its drill URL in a drill (unless the
+// drill calls live URLs), its URL otherwise, with the step's idempotency key, retried as the step says,
 // and checks the status and the assertion. The output says what was found
 // (status, time, the asserted value), never the response body, which may
 // be another system's data.
@@ -40,7 +40,7 @@ func (s *Service) call(ctx context.Context, c claimed) (string, error) {
 		return "", errors.New("the step has no automation")
 	}
 	target := a.URL
-	if c.mode == ModeDrill {
+	if c.mode == ModeDrill && c.automations != AutomationsLive {
 		target = a.DrillURL
 	}
 	if target == "" {

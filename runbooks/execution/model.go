@@ -74,6 +74,7 @@ type Execution struct {
 	Version      int                   `json:"version"`
 	Title        string                `json:"title"`
 	Mode         string                `json:"mode"`
+	Automations  string                `json:"automations"`
 	Scenario     json.RawMessage       `json:"scenario"`
 	FailurePoint *time.Time            `json:"failure_point"`
 	Note         string                `json:"note"`

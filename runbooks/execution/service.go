@@ -70,14 +70,47 @@ type StartInput struct {
 	// loss achieved is measured [the start].
 	FailurePoint *time.Time `json:"failure_point"`
 	Note         string     `json:"note"`
+	// Automations says which automated steps a drill calls: "" as its
+	// mode says, AutomationsOff none (a simulation), AutomationsLive their
+	// real URLs (a full interruption). An invocation calls every one.
+	Automations string `json:"automations"`
 }
+
+// Automation settings of a drill.
+const (
+	AutomationsOff  = "off"
+	AutomationsLive = "live"
+)
 
 // Start copies the steps of a runbook version into a new execution and
 // starts it: the steps without dependencies become ready at once.
 func (s *Service) Start(ctx context.Context, in StartInput) (Execution, error) {
+	var id int64
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		id, err = s.StartTx(ctx, tx, in)
+		return err
+	})
+	if err != nil {
+		return Execution{}, err
+	}
+	s.Wake()
+	return s.Get(ctx, id)
+}
+
+// StartTx is Start inside the caller's transaction, for a capability that
+// starts executions together with its own records (a drill); it returns
+// the new execution's id. The caller calls Wake once it committed.
+func (s *Service) StartTx(ctx context.Context, tx pgx.Tx, in StartInput) (int64, error) {
 	var v orchestrator.Validation
 	if in.Mode != ModeInvocation && in.Mode != ModeDrill {
 		v.Add("mode", "must be invocation or drill")
+	}
+	switch {
+	case in.Automations != "" && in.Automations != AutomationsOff && in.Automations != AutomationsLive:
+		v.Add("automations", "must be off or live, or empty for what the mode says")
+	case in.Automations != "" && in.Mode == ModeInvocation:
+		v.Add("automations", "an invocation calls every automated step; only a drill may turn them off or live")
 	}
 	if in.Runbook < 1 {
 		v.Add("runbook", "is required: the id of a runbook")
@@ -90,25 +123,25 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Execution, error) {
 		v.Add("scenario", "must be an object describing the disruption, or null")
 	}
 	if err := v.Err(); err != nil {
-		return Execution{}, err
+		return 0, err
 	}
 	rb, err := s.runbooks.Get(ctx, strconv.FormatInt(in.Runbook, 10))
 	if err != nil {
 		if orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
-			return Execution{}, orchestrator.Invalid("runbook", "no such runbook")
+			return 0, orchestrator.Invalid("runbook", "no such runbook")
 		}
-		return Execution{}, err
+		return 0, err
 	}
 	number, err := pickVersion(rb, in)
 	if err != nil {
-		return Execution{}, err
+		return 0, err
 	}
 	ver, err := s.runbooks.GetVersion(ctx, strconv.FormatInt(in.Runbook, 10), strconv.Itoa(number))
 	if err != nil {
-		return Execution{}, err
+		return 0, err
 	}
 	if len(ver.Steps) == 0 {
-		return Execution{}, orchestrator.Invalid("runbook", "has no steps")
+		return 0, orchestrator.Invalid("runbook", "has no steps")
 	}
 	targets := map[string]*int64{}
 	for _, sc := range rb.Feasibility.Services {
@@ -128,80 +161,79 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Execution, error) {
 		scenario = []byte("null")
 	}
 	in.Scenario = scenario
-	id, err := s.start(ctx, in, number, rb.Title, targets, ver.Steps)
-	if err != nil {
-		return Execution{}, err
-	}
-	s.kick()
-	return s.Get(ctx, id)
+	return s.start(ctx, tx, in, number, rb.Title, targets, ver.Steps)
 }
 
 // start writes a new execution of steps, version number of runbook
 // in.Runbook, and readies its first steps.
-func (s *Service) start(ctx context.Context, in StartInput, number int, title string, targets map[string]*int64, steps []runbooks.Step) (int64, error) {
+func (s *Service) start(ctx context.Context, tx pgx.Tx, in StartInput, number int, title string, targets map[string]*int64, steps []runbooks.Step) (int64, error) {
 	actor := orchestrator.ActorFrom(ctx)
 	scenario := in.Scenario
 	var id int64
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		now := s.rt.Now()
-		recovery := 0
-		for _, st := range steps {
-			if !st.Cleanup {
-				recovery++
-			}
+	now := s.rt.Now()
+	recovery := 0
+	for _, st := range steps {
+		if !st.Cleanup {
+			recovery++
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO executions (runbook_id, version, title, targets, mode, scenario, failure_point, note,
-				started_by, started_at, updated_at, open_steps, open_recovery)
-			VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, coalesce($9::timestamptz, now())), $8, $10,
-				coalesce($9::timestamptz, now()), coalesce($9::timestamptz, now()), $11, $12) RETURNING id`,
-			in.Runbook, number, title, targets, in.Mode, scenario, in.FailurePoint, in.Note, postgres.NowArg(s.rt.Clock), actor.Name,
-			len(steps), recovery).Scan(&id)
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO executions (runbook_id, version, title, targets, mode, scenario, failure_point, note,
+			started_by, started_at, updated_at, open_steps, open_recovery, automations)
+		VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, coalesce($9::timestamptz, now())), $8, $10,
+			coalesce($9::timestamptz, now()), coalesce($9::timestamptz, now()), $11, $12, $13) RETURNING id`,
+		in.Runbook, number, title, targets, in.Mode, scenario, in.FailurePoint, in.Note, postgres.NowArg(s.rt.Clock), actor.Name,
+		len(steps), recovery, in.Automations).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("start execution: %w", err)
+	}
+	rows := make([][]any, len(steps))
+	for i, st := range steps {
+		spec, err := json.Marshal(st)
 		if err != nil {
-			return fmt.Errorf("start execution: %w", err)
+			return 0, err
 		}
-		rows := make([][]any, len(steps))
-		for i, st := range steps {
-			spec, err := json.Marshal(st)
-			if err != nil {
-				return err
-			}
-			kind, callable, delay := KindManual, false, int64(0)
-			onReject, role := "", ""
-			switch {
-			case st.Decision != nil:
-				kind, onReject, role = KindDecision, st.Decision.OnReject, string(st.Decision.Role)
-			case st.Automation != nil:
-				kind = KindAutomated
+		kind, callable, delay := KindManual, false, int64(0)
+		onReject, role := "", ""
+		switch {
+		case st.Decision != nil:
+			kind, onReject, role = KindDecision, st.Decision.OnReject, string(st.Decision.Role)
+		case st.Automation != nil:
+			kind = KindAutomated
+			switch in.Automations {
+			case AutomationsOff:
+			case AutomationsLive:
+				callable = true
+			default:
 				callable = in.Mode == ModeInvocation || st.Automation.DrillURL != ""
-				delay = time.Duration(st.Automation.Delay).Milliseconds()
 			}
-			deps := st.DependsOn
-			if deps == nil {
-				deps = []string{}
-			}
-			rows[i] = []any{id, st.ID, i, spec, kind, st.Kind, st.Title, st.CI, st.OwnerRole, time.Duration(st.Estimate).Milliseconds(), role,
-				deps, st.Mandatory, st.Cleanup, onReject, callable, delay, fmt.Sprintf("bcdr-execution-%d-%s", id, st.ID), now}
+			delay = time.Duration(st.Automation.Delay).Milliseconds()
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"execution_steps"}, []string{"execution_id", "step_id", "position", "spec", "kind",
-			"runbook_kind", "title", "ci", "owner_role", "estimate_ms", "decision_role",
-			"depends_on", "mandatory", "cleanup", "on_reject", "callable", "delay_ms", "idempotency_key", "run_after"}, pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("start execution: copy steps: %w", err)
+		deps := st.DependsOn
+		if deps == nil {
+			deps = []string{}
 		}
-		return s.transitionTx(ctx, tx, id, true, func(_ context.Context, _ pgx.Tx, st *state) error {
-			detail := fmt.Sprintf("%s of runbook %d version %d (%s)", in.Mode, in.Runbook, number, title)
-			if in.Note != "" {
-				detail += ": " + in.Note
-			}
-			st.event(actor.Name, "", "execution_started", detail)
-			typ := notify.EventDrillStarted
-			if in.Mode == ModeInvocation {
-				typ = notify.EventInvocationStarted
-			}
-			st.notices = append(st.notices, notify.Event{Type: typ, Severity: notify.SeverityWarning, Subject: st.subject(), Occurrence: "start",
-				Summary: fmt.Sprintf("%s of %q started by %s", in.Mode, title, actor.Name),
-				Details: map[string]any{"runbook": in.Runbook, "version": number, "mode": in.Mode}})
-			return nil
-		})
+		rows[i] = []any{id, st.ID, i, spec, kind, st.Kind, st.Title, st.CI, st.OwnerRole, time.Duration(st.Estimate).Milliseconds(), role,
+			deps, st.Mandatory, st.Cleanup, onReject, callable, delay, fmt.Sprintf("bcdr-execution-%d-%s", id, st.ID), now}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"execution_steps"}, []string{"execution_id", "step_id", "position", "spec", "kind",
+		"runbook_kind", "title", "ci", "owner_role", "estimate_ms", "decision_role",
+		"depends_on", "mandatory", "cleanup", "on_reject", "callable", "delay_ms", "idempotency_key", "run_after"}, pgx.CopyFromRows(rows)); err != nil {
+		return 0, fmt.Errorf("start execution: copy steps: %w", err)
+	}
+	err = s.transitionTx(ctx, tx, id, true, func(_ context.Context, _ pgx.Tx, st *state) error {
+		detail := fmt.Sprintf("%s of runbook %d version %d (%s)", in.Mode, in.Runbook, number, title)
+		if in.Note != "" {
+			detail += ": " + in.Note
+		}
+		st.event(actor.Name, "", "execution_started", detail)
+		typ := notify.EventDrillStarted
+		if in.Mode == ModeInvocation {
+			typ = notify.EventInvocationStarted
+		}
+		st.notices = append(st.notices, notify.Event{Type: typ, Severity: notify.SeverityWarning, Subject: st.subject(), Occurrence: "start",
+			Summary: fmt.Sprintf("%s of %q started by %s", in.Mode, title, actor.Name),
+			Details: map[string]any{"runbook": in.Runbook, "version": number, "mode": in.Mode}})
+		return nil
 	})
 	return id, err
 }
@@ -235,8 +267,8 @@ func checkNote(s string) string {
 	return ""
 }
 
-// kick wakes the worker loop of this replica.
-func (s *Service) kick() {
+// Wake tells the worker loop of this replica that a step may be ready.
+func (s *Service) Wake() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -279,13 +311,13 @@ func (s *Service) List(ctx context.Context, f Filter, page orchestrator.Page) (o
 	return orchestrator.Paginate(items, page.Limit, func(e Execution) string { return strconv.FormatInt(e.ID, 10) }), nil
 }
 
-const executionColumns = `id, runbook_id, version, title, mode, scenario, failure_point, note, status, reason, started_by, started_at,
+const executionColumns = `id, runbook_id, version, title, mode, automations, scenario, failure_point, note, status, reason, started_by, started_at,
 	measured_at, finished_at, updated_at, targets`
 
 func scanExecution(r pgx.CollectableRow) (Execution, error) {
 	var e Execution
 	var targets map[string]*int64
-	err := r.Scan(&e.ID, &e.Runbook, &e.Version, &e.Title, &e.Mode, &e.Scenario, &e.FailurePoint, &e.Note, &e.Status, &e.Reason,
+	err := r.Scan(&e.ID, &e.Runbook, &e.Version, &e.Title, &e.Mode, &e.Automations, &e.Scenario, &e.FailurePoint, &e.Note, &e.Status, &e.Reason,
 		&e.StartedBy, &e.StartedAt, &e.MeasuredAt, &e.FinishedAt, &e.UpdatedAt, &targets)
 	e.Services = make([]ServiceMeasure, 0, len(targets))
 	for svc, rto := range targets {

@@ -27,7 +27,7 @@ var stepsTable = leasequeue.Table{
 	ClaimSet:    "started_at = coalesce(t.started_at, " + leasequeue.Now + ")",
 	ClaimJoin:   "JOIN executions x ON x.id = t.execution_id",
 	ClaimFilter: "x.status = 'running'",
-	Columns:     "t.execution_id, t.step_id, t.spec, t.idempotency_key, e.mode, e.runbook_id, e.version, coalesce(e.targets, '{}')",
+	Columns:     "t.execution_id, t.step_id, t.spec, t.idempotency_key, e.mode, e.automations, e.runbook_id, e.version, coalesce(e.targets, '{}')",
 	Join:        "JOIN executions e ON e.id = t.execution_id",
 	Requeued:    "; queued for another replica, with the same idempotency key",
 }
@@ -39,16 +39,18 @@ type claimed struct {
 	spec      runbooks.Step
 	key       string
 	mode      string
-	runbook   int64
-	version   int
-	services  []string
+	// automations is the execution's setting (StartInput.Automations).
+	automations string
+	runbook     int64
+	version     int
+	services    []string
 }
 
 func scanClaimed(r pgx.CollectableRow) (claimed, error) {
 	var c claimed
 	var spec []byte
 	var targets map[string]any
-	if err := r.Scan(&c.execution, &c.step, &spec, &c.key, &c.mode, &c.runbook, &c.version, &targets); err != nil {
+	if err := r.Scan(&c.execution, &c.step, &spec, &c.key, &c.mode, &c.automations, &c.runbook, &c.version, &targets); err != nil {
 		return c, err
 	}
 	for svc := range targets {
@@ -237,7 +239,7 @@ func (s *runner) perform(ctx context.Context, c leasequeue.Claimed[claimed]) {
 		s.rt.Log().Error("could not record a step; its lease will expire and it will run again with the same key",
 			"execution", c.Row.execution, "step", c.Row.step, "error", err)
 	default:
-		s.kick()
+		s.Wake()
 	}
 }
 
