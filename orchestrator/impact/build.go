@@ -1,7 +1,9 @@
 package impact
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bcdr/bcdr/orchestrator"
@@ -37,12 +39,6 @@ type edge struct {
 	fo              int32 // into Graph.failovers, -1 for none
 }
 
-// groupID identifies a redundancy group: its owner and its name.
-type groupID struct {
-	from int32
-	name string
-}
-
 // Anomaly is an inconsistency in the collected CMDB: Build rejects the
 // CMDB for it, BuildTolerant repairs it and reports it. CI names the CI at
 // fault, "" when the anomaly is about several.
@@ -56,10 +52,10 @@ type Anomaly struct {
 // redundancy group whose min_up exceeds its members is rejected: the CI
 // would be down with nothing failed, which no explanation path can justify.
 func (b *Builder) Build() (*Graph, error) {
-	g, anomalies := b.build(true)
-	if len(anomalies) > 0 {
-		problems := make([]string, len(anomalies))
-		for i, a := range anomalies {
+	g, repairs := b.build(true)
+	if len(repairs) > 0 {
+		problems := make([]string, len(repairs))
+		for i, a := range repairs {
 			problems[i] = a.Message
 		}
 		return nil, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "invalid CMDB graph: " + listProblems(problems)}
@@ -71,150 +67,240 @@ func (b *Builder) Build() (*Graph, error) {
 // so that a CMDB the database accepted can always be loaded: relations to
 // unknown CIs, of unknown types or to the CI itself are dropped; a group
 // whose members disagree on min_up takes the largest; a group needing more
-// members up than it has needs all of them. Every repair is reported.
+// members up than it has needs all of them. Every repair is reported, CI by
+// CI in the order the CIs were added.
 func (b *Builder) BuildTolerant() (*Graph, []Anomaly) {
-	return b.build(false)
+	g, repairs := b.build(false)
+	return g, anomaliesOf(repairs)
+}
+
+// repair is an anomaly with the CI it belongs to, so that a snapshot
+// updated in place can replace the repairs of the CIs that changed: node
+// repairs are about the CI itself, the others about its relations. Owner
+// is -1 for the list of unknown keys.
+type repair struct {
+	owner  int32
+	onNode bool
+	Anomaly
+}
+
+// compareRepairs orders repairs as build lists them: node repairs in node
+// order, then relation repairs in owner order.
+func compareRepairs(a, b repair) int {
+	if a.onNode != b.onNode {
+		if a.onNode {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.owner, b.owner)
+}
+
+func anomaliesOf(repairs []repair) []Anomaly {
+	out := make([]Anomaly, len(repairs))
+	for i, r := range repairs {
+		out[i] = r.Anomaly
+	}
+	return out
 }
 
 // build collects anomalies; strict stops after checking and leaves the
 // graph unlinked when there are any.
-func (b *Builder) build(strict bool) (*Graph, []Anomaly) {
+func (b *Builder) build(strict bool) (*Graph, []repair) {
 	g := &Graph{}
-	anomalies := g.addNodes(b.nodes)
-	edges, groupNames, more := g.resolveEdges(b.edges, strict)
-	anomalies = append(anomalies, more...)
-	for gid, name := range groupNames {
-		if g.groupMin[gid] > g.groupSize[gid] {
-			a := Anomaly{CI: g.keys[name.from], Message: fmt.Sprintf("group %q of %s needs %d up but has %d members",
-				name.name, g.keys[name.from], g.groupMin[gid], g.groupSize[gid])}
-			if !strict {
-				a.Message += fmt.Sprintf("; treated as needing all %d", g.groupSize[gid])
-				g.groupMin[gid] = g.groupSize[gid]
-			}
-			anomalies = append(anomalies, a)
-		}
+	repairs := g.addNodes(b.nodes)
+	byFrom, to, start, unknown := g.bucketEdges(b.edges)
+	if len(unknown) > 0 {
+		repairs = append(repairs, repair{owner: -1, Anomaly: Anomaly{Message: "unknown CI keys: " + listKeys(unknown)}})
 	}
-	if strict && len(anomalies) > 0 {
-		return nil, anomalies
+	edges := make([]edge, 0, len(byFrom))
+	var own []ownEdge
+	for from := range int32(len(g.keys)) {
+		own = own[:0]
+		for _, i := range byFrom[start[from]:start[from+1]] {
+			own = append(own, ownEdge{to: to[i], Edge: b.edges[i]})
+		}
+		var more []repair
+		edges, more = g.resolveOwn(from, own, strict, edges)
+		repairs = append(repairs, more...)
+	}
+	if strict && len(repairs) > 0 {
+		return nil, repairs
 	}
 	g.link(edges)
-	return g, anomalies
+	return g, repairs
 }
 
-func (g *Graph) addNodes(nodes []Node) []Anomaly {
+func (g *Graph) addNodes(nodes []Node) []repair {
 	g.keys = make([]string, len(nodes))
 	g.index = make(map[string]int32, len(nodes))
 	g.nodeClass = make([]int32, len(nodes))
 	g.nodeSite = make([]int32, len(nodes))
 	interned := map[string]int32{}
-	intern := func(s string) int32 {
-		id, ok := interned[s]
-		if !ok {
-			id = int32(len(g.names))
-			interned[s] = id
-			g.names = append(g.names, s)
-		}
-		return id
-	}
-	var problems []Anomaly
+	var problems []repair
 	for i, n := range nodes {
-		switch _, dup := g.index[n.Key]; {
-		case strings.TrimSpace(n.Key) == "":
-			problems = append(problems, Anomaly{CI: n.Key, Message: fmt.Sprintf("CI %d has no key", i)})
-		case dup:
-			problems = append(problems, Anomaly{CI: n.Key, Message: fmt.Sprintf("CI key %s appears twice", n.Key)})
+		if a, bad := g.checkNode(int32(i), n.Key); bad {
+			problems = append(problems, repair{owner: int32(i), onNode: true, Anomaly: a})
 		}
 		g.keys[i] = n.Key
 		g.index[n.Key] = int32(i)
-		g.nodeClass[i] = intern(n.Class)
+		g.nodeClass[i] = g.intern(interned, n.Class)
 		g.nodeSite[i] = -1
 		if n.Site != "" {
-			g.nodeSite[i] = intern(n.Site)
+			g.nodeSite[i] = g.intern(interned, n.Site)
 		}
 	}
 	return problems
 }
 
-// resolveEdges maps keys to indices, assigns group ids and drops repeated
-// members of a group, which would otherwise be counted down twice. Strict
-// drops a relation whose group disagrees on min_up; otherwise the group
-// keeps the largest min_up seen.
-func (g *Graph) resolveEdges(in []Edge, strict bool) ([]edge, []groupID, []Anomaly) {
-	var problems []Anomaly
-	var unknown []string
+// checkNode reports what is wrong with giving node i key, before the key
+// is entered in the index.
+func (g *Graph) checkNode(i int32, key string) (Anomaly, bool) {
+	if strings.TrimSpace(key) == "" {
+		return Anomaly{CI: key, Message: fmt.Sprintf("CI %d has no key", i)}, true
+	}
+	if j, dup := g.index[key]; dup && j != i {
+		return Anomaly{CI: key, Message: fmt.Sprintf("CI key %s appears twice", key)}, true
+	}
+	return Anomaly{}, false
+}
+
+// intern returns the id of name in g.names, adding it when new; interned
+// maps the names seen so far to their ids.
+func (g *Graph) intern(interned map[string]int32, name string) int32 {
+	id, ok := interned[name]
+	if !ok {
+		id = int32(len(g.names))
+		interned[name] = id
+		g.names = append(g.names, name)
+	}
+	return id
+}
+
+// bucketEdges resolves the keys of every edge and orders the edges by
+// their From node, keeping their order within one node: byFrom lists edge
+// indices, those of node n at byFrom[start[n]:start[n+1]], and to[i] is
+// edge i's To node. Edges naming an unknown CI are left out and the
+// unknown keys returned.
+func (g *Graph) bucketEdges(in []Edge) (byFrom, to, start []int32, unknown []string) {
 	missing := map[string]bool{}
 	lookup := func(key string) int32 {
 		n, ok := g.index[key]
-		if !ok && !missing[key] {
+		if ok {
+			return n
+		}
+		if !missing[key] {
 			missing[key] = true
 			unknown = append(unknown, key)
 		}
-		if !ok {
-			return -1
-		}
-		return n
+		return -1
 	}
-	groups := map[groupID]int32{}
-	var names []groupID
-	members := map[[2]int32]bool{}
-	out := make([]edge, 0, len(in))
-	for _, e := range in {
-		from, to := lookup(e.From), lookup(e.To)
+	from := make([]int32, len(in))
+	to = make([]int32, len(in))
+	start = make([]int32, len(g.keys)+1)
+	for i, e := range in {
+		from[i], to[i] = lookup(e.From), lookup(e.To)
+		if from[i] >= 0 && to[i] >= 0 {
+			start[from[i]+1]++
+		}
+	}
+	for n := range len(g.keys) {
+		start[n+1] += start[n]
+	}
+	byFrom = make([]int32, start[len(g.keys)])
+	pos := slices.Clone(start[:len(g.keys)])
+	for i := range in {
+		if f := from[i]; f >= 0 && to[i] >= 0 {
+			byFrom[pos[f]] = int32(i)
+			pos[f]++
+		}
+	}
+	return byFrom, to, start, unknown
+}
+
+// ownEdge is a relation of the CI being resolved, with its To node.
+type ownEdge struct {
+	to int32
+	Edge
+}
+
+// resolveOwn resolves the relations of node from, in the order they were
+// added, appending them to out and their redundancy groups and failover
+// attributes to g's, so each node's are numbered contiguously and in node
+// order. Repeated members of a group are dropped, since they would be
+// counted down twice. Strict drops a relation whose group disagrees on
+// min_up; otherwise the group keeps the largest min_up seen, and a group
+// needing more members than it has needs all of them.
+func (g *Graph) resolveOwn(from int32, in []ownEdge, strict bool, out []edge) ([]edge, []repair) {
+	var problems []repair
+	problem := func(format string, args ...any) {
+		problems = append(problems, repair{owner: from, Anomaly: Anomaly{CI: g.keys[from], Message: fmt.Sprintf(format, args...)}})
+	}
+	firstGroup, first := int32(len(g.groupMin)), len(out)
+	var groupNames []string
+	for _, r := range in {
+		e := r.Edge
 		typ, known := edgeTypeCode(e.Type)
 		switch {
-		case from < 0 || to < 0:
-			continue
 		case !known:
-			problems = append(problems, Anomaly{CI: e.From, Message: fmt.Sprintf("relation %s → %s has unknown type %q", e.From, e.To, e.Type)})
+			problem("relation %s → %s has unknown type %q", e.From, e.To, e.Type)
 			continue
-		case from == to:
-			problems = append(problems, Anomaly{CI: e.From, Message: fmt.Sprintf("relation %s %s itself", e.From, e.Type)})
+		case from == r.to:
+			problem("relation %s %s itself", e.From, e.Type)
 			continue
 		case (e.Group == "") != (e.MinUp == 0) || e.MinUp < 0:
-			problems = append(problems, Anomaly{CI: e.From, Message: fmt.Sprintf("relation %s → %s: a group needs min_up ≥ 1 and min_up needs a group", e.From, e.To)})
+			problem("relation %s → %s: a group needs min_up ≥ 1 and min_up needs a group", e.From, e.To)
 			if strict {
 				continue
 			}
 			e.Group, e.MinUp = "", 0
 		}
-		r := edge{from: from, to: to, group: -1, typ: typ, fo: -1}
+		x := edge{from: from, to: r.to, group: -1, typ: typ, fo: -1}
 		if f := e.Failover; IsStandby(e.Type) && (f.Estimate != nil || f.Activation != "" || f.Replication != "" || f.Lag != nil) {
-			r.fo = int32(len(g.failovers))
+			x.fo = int32(len(g.failovers))
 			g.failovers = append(g.failovers, f)
 		}
 		// A group on a passive relation has nothing to keep up, so it is
 		// ignored rather than rejected.
 		if e.Group != "" && typ < firstPassive {
-			id := groupID{from, e.Group}
-			gid, seen := groups[id]
-			if !seen {
-				gid = int32(len(names))
-				groups[id] = gid
-				names = append(names, id)
+			gid := firstGroup + int32(slices.Index(groupNames, e.Group))
+			if gid < firstGroup {
+				gid = int32(len(g.groupMin))
+				groupNames = append(groupNames, e.Group)
 				g.groupMin = append(g.groupMin, int32(e.MinUp))
 				g.groupSize = append(g.groupSize, 0)
 			}
 			if g.groupMin[gid] != int32(e.MinUp) {
-				problems = append(problems, Anomaly{CI: e.From, Message: fmt.Sprintf("group %q of %s has min_up %d and %d", e.Group, e.From, g.groupMin[gid], e.MinUp)})
 				if strict {
+					problem("group %q of %s has min_up %d and %d", e.Group, e.From, g.groupMin[gid], e.MinUp)
 					continue
 				}
+				problem("group %q of %s has min_up %d and %d; treated as %d", e.Group, e.From, g.groupMin[gid], e.MinUp,
+					max(g.groupMin[gid], int32(e.MinUp)))
 				g.groupMin[gid] = max(g.groupMin[gid], int32(e.MinUp))
-				problems[len(problems)-1].Message += fmt.Sprintf("; treated as %d", g.groupMin[gid])
 			}
-			if members[[2]int32{gid, to}] {
+			if slices.ContainsFunc(out[first:], func(o edge) bool { return o.group == gid && o.to == r.to }) {
 				continue
 			}
-			members[[2]int32{gid, to}] = true
 			g.groupSize[gid]++
-			r.group = gid
+			x.group = gid
 		}
-		out = append(out, r)
+		out = append(out, x)
 	}
-	if len(unknown) > 0 {
-		problems = append([]Anomaly{{Message: "unknown CI keys: " + listKeys(unknown)}}, problems...)
+	for i, name := range groupNames {
+		gid := firstGroup + int32(i)
+		if g.groupMin[gid] <= g.groupSize[gid] {
+			continue
+		}
+		if strict {
+			problem("group %q of %s needs %d up but has %d members", name, g.keys[from], g.groupMin[gid], g.groupSize[gid])
+			continue
+		}
+		problem("group %q of %s needs %d up but has %d members; treated as needing all %d",
+			name, g.keys[from], g.groupMin[gid], g.groupSize[gid], g.groupSize[gid])
+		g.groupMin[gid] = g.groupSize[gid]
 	}
-	return out, names, problems
+	return out, problems
 }
 
 // link lays the resolved edges out as CSR arrays: counts, prefix sums, fill.

@@ -62,9 +62,74 @@ func (g *Graph) RollDown(targets map[int32]Target) []Requirement {
 	return out
 }
 
+// rollDownTo returns the requirements of nodes alone, equal to RollDown's
+// for them, and the number of CIs it had to consider: only the nodes and
+// their ancestors can set them, so the roll-down runs over those alone,
+// which for a few CIs is a small part of the graph.
+func (g *Graph) rollDownTo(nodes []int32, targets map[int32]Target) (map[int32]Requirement, int) {
+	s := g.acquire()
+	defer g.release(s)
+	for _, n := range nodes {
+		if g.valid(n) {
+			s.visit(n, -1)
+		}
+	}
+	for head := 0; head < len(s.queue); head++ {
+		x := s.queue[head]
+		for _, p := range g.inFrom[g.inStart[x]:g.inStart[x+1]] {
+			s.visit(p, x)
+		}
+	}
+	var services []int32
+	for _, n := range s.queue {
+		if _, ok := targets[n]; ok {
+			services = append(services, n)
+		}
+	}
+	out := make(map[int32]Requirement, len(nodes))
+	for i, value := range []func(int32) orchestrator.Duration{
+		func(n int32) orchestrator.Duration { return targets[n].RTO },
+		func(n int32) orchestrator.Duration { return targets[n].RPO },
+	} {
+		for _, n := range s.queue {
+			s.slot[n] = -1
+		}
+		g.spread(g.byTarget(services, value), s.slot, s)
+		for _, n := range nodes {
+			if !g.valid(n) {
+				continue
+			}
+			r := out[n]
+			if i == 0 {
+				r.RTOFrom = s.slot[n]
+				if r.RTOFrom >= 0 {
+					r.RTO = targets[r.RTOFrom].RTO
+				}
+			} else {
+				r.RPOFrom = s.slot[n]
+				if r.RPOFrom >= 0 {
+					r.RPO = targets[r.RPOFrom].RPO
+				}
+			}
+			out[n] = r
+		}
+	}
+	return out, len(s.queue)
+}
+
 // rollOne spreads one figure and returns, per node, the service that sets
 // it (-1 for none).
 func (g *Graph) rollOne(services []int32, value func(int32) orchestrator.Duration) []int32 {
+	from := make([]int32, len(g.keys))
+	for i := range from {
+		from[i] = -1
+	}
+	g.spread(g.byTarget(services, value), from, nil)
+	return from
+}
+
+// byTarget orders services from the tightest target up, ties by key.
+func (g *Graph) byTarget(services []int32, value func(int32) orchestrator.Duration) []int32 {
 	order := slices.Clone(services)
 	slices.SortFunc(order, func(a, b int32) int {
 		if c := cmp.Compare(value(a), value(b)); c != 0 {
@@ -72,10 +137,13 @@ func (g *Graph) rollOne(services []int32, value func(int32) orchestrator.Duratio
 		}
 		return cmp.Compare(g.keys[a], g.keys[b])
 	})
-	from := make([]int32, len(g.keys))
-	for i := range from {
-		from[i] = -1
-	}
+	return order
+}
+
+// spread gives every unassigned node (from -1) reachable from a service
+// the first service in order that reaches it. With within set, it stays
+// among the nodes within has marked.
+func (g *Graph) spread(order []int32, from []int32, within *scratch) {
 	var queue []int32
 	for _, svc := range order {
 		if from[svc] >= 0 {
@@ -86,12 +154,11 @@ func (g *Graph) rollOne(services []int32, value func(int32) orchestrator.Duratio
 		for head := 0; head < len(queue); head++ {
 			x := queue[head]
 			for _, y := range g.outTo[g.outStart[x]:g.outStart[x+1]] {
-				if from[y] < 0 {
+				if from[y] < 0 && (within == nil || within.mark[y] == within.epoch) {
 					from[y] = svc
 					queue = append(queue, y)
 				}
 			}
 		}
 	}
-	return from
 }

@@ -1,6 +1,7 @@
 package impact
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/bcdr/bcdr/orchestrator"
@@ -91,6 +92,29 @@ func TestRollDownMatchesTheRule(t *testing.T) {
 			require.Equal(t, wantRPO[n], got[n].RPO, g.Key(n))
 			require.Equal(t, got[n].RTO, targets[got[n].RTOFrom].RTO, "the named service sets the RTO")
 			require.Equal(t, got[n].RPO, targets[got[n].RPOFrom].RPO, "the named service sets the RPO")
+		}
+	}
+}
+
+// TestRollDownToAgreesWithRollDown checks the roll-down over some CIs'
+// ancestors against the whole one, on a generated CMDB with groups,
+// shared infrastructure and services needing services.
+func TestRollDownToAgreesWithRollDown(t *testing.T) {
+	t.Parallel()
+	g, err := buildCMDB(Generate(3, 3000, 12000, 60))
+	require.NoError(t, err)
+	targets := generatedTargets(g)
+	all := g.RollDown(targets)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, size := range []int{1, 1, 2, 5, 50, 3000} {
+		picked := make([]int32, size)
+		for i := range picked {
+			picked[i] = int32(rng.IntN(g.Len()))
+		}
+		some, considered := g.rollDownTo(picked, targets)
+		require.LessOrEqual(t, considered, g.Len())
+		for _, n := range picked {
+			require.Equal(t, all[n], some[n], "requirement of %s", g.Key(n))
 		}
 	}
 }

@@ -87,8 +87,8 @@ func (s *Service) WhatIf(ctx context.Context, sc Scenario) (WhatIfAnswer, error)
 	if err != nil {
 		return WhatIfAnswer{}, err
 	}
-	req := snap.Requirements(targetsOf(snap, byKey))
-	order := g.RecoveryOrder(r.Down, func(n int32) (orchestrator.Duration, bool) { return req[n].RTO, req[n].HasRTO() })
+	req := snap.requirementsOf(r.Down, targetsOf(snap, byKey))
+	order := g.RecoveryOrder(r.Down, func(n int32) (orchestrator.Duration, bool) { return req(n).RTO, req(n).HasRTO() })
 	settings, err := loadSettings(ctx, s.pool)
 	if err != nil {
 		return WhatIfAnswer{}, err
