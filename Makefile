@@ -1,13 +1,14 @@
 # bcdr — the two commands a new machine needs are `make run` and `make test`.
-# Both install what is missing (PostgreSQL server binaries and the backup
-# tools restic, borg and pgBackRest) from Debian packages first.
+# Both install what is missing (PostgreSQL server binaries, the backup
+# tools restic, borg and pgBackRest, and Chromium with CJK fonts and
+# poppler-utils for the PDF reports) from Debian packages first.
 
 GO        ?= go
 BIN       := bin/bcdr
 PKGS      := ./...
 FUZZTIME  ?= 2m
 SMOKEFUZZ ?= 3s
-TOOLS     := postgres restic borg pgbackrest
+TOOLS     := postgres restic borg pgbackrest chromium
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
 

@@ -14,11 +14,8 @@ import (
 // complete and cancel drills; an admin approves a full interruption and
 // waives a retest; operators also record what they walked, confirmed,
 // decided or found; everyone taking part, executives included, answers the
-// hot wash; executives read after-action reports.
-var (
-	drillParticipants = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator, orchestrator.RoleExecutive}
-	reportReads       = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator, orchestrator.RoleAuditor, orchestrator.RoleExecutive}
-)
+// hot wash; executives read after-action reports (reportReads).
+var drillParticipants = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator, orchestrator.RoleExecutive}
 
 func (s *Server) drillRoutes() []Route {
 	return []Route{

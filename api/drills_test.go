@@ -36,6 +36,10 @@ func TestDrillThroughTheAPI(t *testing.T) {
 	for _, field := range []string{"title", "type", "planned_start"} {
 		require.Contains(t, string(resp.Body), fmt.Sprintf(`"field":%q`, field))
 	}
+	resp = env.do("POST", "/api/v1/drills", cm, map[string]any{"title": "Flood", "type": "tabletop", "services": []string{"payroll"},
+		"planned_start": time.Now().UTC().Format(time.RFC3339), "scenario": map[string]any{"kind": "risk", "ref": "999", "text": "flood"}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, string(resp.Body))
+	require.Contains(t, string(resp.Body), `"field":"scenario.ref"`)
 	plan := map[string]any{"title": "Payroll restore drill", "type": "simulation", "services": []string{"payroll"},
 		"planned_start": time.Now().UTC().Format(time.RFC3339), "criteria": map[string]any{"rto": map[string]string{"payroll": "4h"}},
 		"participants": []map[string]string{{"name": "wang.fang", "role": "operator"}}}

@@ -37,7 +37,7 @@ func loadSpec(t *testing.T) routers.Router {
 	specOnce.Do(func() {
 		// Import bodies and exports are files: the contract checks their
 		// media type, the importer or the export tests their content.
-		for _, ct := range []string{"text/csv", "application/x-ndjson", "text/html", "text/markdown", "application/zip", "text/calendar"} {
+		for _, ct := range []string{"text/csv", "application/x-ndjson", "text/html", "text/markdown", "application/zip", "text/calendar", "application/pdf"} {
 			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 		}
 		specDoc, specErr = openapi3.NewLoader().LoadFromData(Spec)

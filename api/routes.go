@@ -41,6 +41,9 @@ var (
 	// operators, who are the ones checking during an invocation; running
 	// one changes no record but the check history.
 	checkRuns = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator}
+	// Reports and readiness are read by everyone, executives included;
+	// none of them changes state.
+	reportReads = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator, orchestrator.RoleAuditor, orchestrator.RoleExecutive}
 )
 
 // routes is the whole table: each capability contributes its own slice.
@@ -61,6 +64,8 @@ func (s *Server) routes() []Route {
 		s.findingRoutes(),
 		s.drillProgrammeRoutes(),
 		s.notifyRoutes(),
+		s.readinessRoutes(),
+		s.reportRoutes(),
 	} {
 		all = append(all, part...)
 	}

@@ -85,11 +85,19 @@ func (s *Server) listRunbooks(c *gin.Context) {
 	values.Del("after")
 	q := newQuery(values)
 	f := runbooks.Filter{Service: q.str("service"), Status: q.oneOf("status", runbooks.StatusDraft, runbooks.StatusApproved, runbooks.StatusRetired)}
+	fit := fitnessFilter{Verdict: q.oneOf("verdict", runbooks.Feasible, runbooks.Infeasible, runbooks.Unknown), Stale: q.boolean("stale")}
+	if b := q.boolean("feasibility"); b != nil {
+		fit.Feasibility = *b
+	}
+	fit.Feasibility = fit.Feasibility || fit.Verdict != ""
+	if fit.Feasibility && page.Limit > maxFeasibilityPage {
+		q.v.Add("limit", "must be at most %d when verdicts are computed (verdict= or feasibility=true)", maxFeasibilityPage)
+	}
 	if err := q.err(); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	respond[orchestrator.List[runbooks.Summary]](s, c, http.StatusOK)(s.svc.Runbooks.List(c.Request.Context(), f, page))
+	respond[orchestrator.List[runbookListItem]](s, c, http.StatusOK)(s.runbookPage(c.Request.Context(), f, fit, page))
 }
 
 func (s *Server) listRunbookVersions(c *gin.Context) {

@@ -26,6 +26,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
 	"github.com/bcdr/bcdr/runbooks/execution"
 )
@@ -55,6 +56,10 @@ type Services struct {
 	Executions *execution.Service
 	// Drills plans, runs and scores drills and keeps the findings.
 	Drills *drills.Service
+	// Report scores readiness and keeps its daily history.
+	Report *report.Service
+	// Executive builds the executive recovery status report.
+	Executive *report.Executive
 }
 
 // Options configure a Server.

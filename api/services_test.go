@@ -18,6 +18,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/orchestrator/secretref"
+	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
 	"github.com/bcdr/bcdr/runbooks/execution"
 )
@@ -52,6 +53,9 @@ func testServices(pool *pgxpool.Pool) Services {
 		Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt), Measured: later{&s}, Drills: later{&s}})
 	s.Executions = execution.NewService(pool, rt, s.Runbooks, execution.Options{})
 	s.Drills = drills.NewService(pool, rt, drills.Options{Runbooks: s.Runbooks, Executions: s.Executions, Schedules: s.Schedules, Impact: impacts})
+	s.Report = report.NewService(pool, rt, report.Options{Impact: impacts, Backups: s.Backups, Runbooks: s.Runbooks, Drills: s.Drills})
+	printer, _ := report.NewPrinter("", 0) // nil without Chromium: PDF requests then answer 503
+	s.Executive = report.NewExecutive(s.Report, report.ExecutiveOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer})
 	return s
 }
 
@@ -63,8 +67,8 @@ func (l later) Measured(ctx context.Context, runbookID int64) (map[string]orches
 	return l.s.Executions.Measured(ctx, runbookID)
 }
 
-func (l later) Proof(ctx context.Context, runbookID int64) (runbooks.Proof, error) {
-	return l.s.Drills.Proof(ctx, runbookID)
+func (l later) Proofs(ctx context.Context, runbookIDs []int64) (map[int64]runbooks.Proof, error) {
+	return l.s.Drills.Proofs(ctx, runbookIDs)
 }
 
 // testSecrets and testBackupRoots expose what the API's tests reference:

@@ -75,10 +75,11 @@ func TestSeedBackups(t *testing.T) {
 	require.True(t, base.Target.LastCheck.Verified)
 	require.Equal(t, orchestrator.RPOCompliant, base.Status.State, base.Status.Reason)
 
-	// Every target is scheduled.
+	// Every target is scheduled (its next firing may already be due: the
+	// demo checks every five minutes, and seeding under load takes a while).
 	var scheduled int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM backup_targets t JOIN schedules s ON s.id = t.schedule_id
-		WHERE s.kind = 'backup_check' AND s.enabled AND s.next_fire_at > now()`).Scan(&scheduled))
+		WHERE s.kind = 'backup_check' AND s.enabled AND s.next_fire_at IS NOT NULL`).Scan(&scheduled))
 	require.Equal(t, 3, scheduled)
 
 	// The password is in a private file in the secrets directory, which

@@ -67,7 +67,10 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, reg importer.Registry, opts O
 	if err := seedRunbooks(ctx, pool, opts, summary); err != nil {
 		return summary, err
 	}
-	return summary, seedDrills(ctx, pool, opts, summary)
+	if err := seedDrills(ctx, pool, opts, summary); err != nil {
+		return summary, err
+	}
+	return summary, seedReadiness(ctx, pool, opts, summary)
 }
 
 // batch is one record type's rows.

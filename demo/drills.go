@@ -124,9 +124,9 @@ func newDrillWorld(pool *pgxpool.Pool, now, start time.Time) *drillWorld {
 // proofOf lets runbooks ask the drills service built after it.
 type proofOf struct{ w *drillWorld }
 
-// Proof is the drills service's proof of a runbook.
-func (p proofOf) Proof(ctx context.Context, id int64) (runbooks.Proof, error) {
-	return p.w.drills.Proof(ctx, id)
+// Proofs are the drills service's proofs of runbooks.
+func (p proofOf) Proofs(ctx context.Context, ids []int64) (map[int64]runbooks.Proof, error) {
+	return p.w.drills.Proofs(ctx, ids)
 }
 
 // programmeSettings are the bureau's: its holidays, its year-end change

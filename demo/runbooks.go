@@ -109,7 +109,9 @@ func runbookInForce(ctx context.Context, svc *runbooks.Service, service string) 
 		if l.Next == "" {
 			return false, nil
 		}
-		page.After = l.Next
+		if page.After, err = orchestrator.DecodeCursor(l.Next); err != nil {
+			return false, err
+		}
 	}
 }
 

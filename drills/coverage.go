@@ -207,7 +207,9 @@ func (s *Service) serviceRunbooks(ctx context.Context) (map[string]int64, error)
 		if list.Next == "" {
 			return out, nil
 		}
-		page.After = list.Next
+		if page.After, err = orchestrator.DecodeCursor(list.Next); err != nil {
+			return nil, err
+		}
 	}
 }
 

@@ -66,34 +66,11 @@ func (s *Service) FromGaps(ctx context.Context, in FromGapsInput) (FromGapsResul
 		raise = append(raise, f)
 	}
 	if in.Resilience == nil || *in.Resilience {
-		res, err := s.opts.Impact.ResilienceAll(ctx)
+		misses, err := s.resilienceMisses(ctx)
 		if err != nil {
 			return FromGapsResult{}, err
 		}
-		for _, svc := range res.Services {
-			for _, w := range []struct {
-				name  string
-				brief *impact.ScenarioBrief
-				met   func(*impact.ScenarioBrief) *bool
-			}{
-				{"rto", svc.WorstRTO, func(b *impact.ScenarioBrief) *bool { return b.RTOMet }},
-				{"rpo", svc.WorstRPO, func(b *impact.ScenarioBrief) *bool { return b.RPOMet }},
-			} {
-				if w.brief == nil || w.met(w.brief) == nil || *w.met(w.brief) {
-					continue
-				}
-				sc := describe(w.brief.Scenario)
-				title := fmt.Sprintf("%s cannot meet its %s when %s", svc.Service, strings.ToUpper(w.name), sc)
-				f := modelFinding("resilience/"+w.name+"/"+svc.Service, "high", title, []string{svc.Service})
-				f.Description = fmt.Sprintf("The resilience model estimates recovery in %s", w.brief.RTOEstimate)
-				if w.brief.RPOEstimate != nil {
-					f.Description += fmt.Sprintf(" losing %s of data", *w.brief.RPOEstimate)
-				}
-				f.Description += fmt.Sprintf(" when %s; the approved BIA requires RTO %s, RPO %s.", sc, durationText(svc.RTO), durationText(svc.RPO))
-				f.CIs = w.brief.Scenario.CIs
-				raise = append(raise, f)
-			}
-		}
+		raise = append(raise, misses...)
 	}
 	var out FromGapsResult
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -121,6 +98,66 @@ func (s *Service) FromGaps(ctx context.Context, in FromGapsInput) (FromGapsResul
 		return nil
 	})
 	return out, err
+}
+
+// resilienceMisses is a finding per service and target (RTO, RPO) that a
+// scenario of the resilience model misses: the worst scenario that misses
+// it. The organisation's summary names each service's worst scenario,
+// which may be one whose data loss is unknown; a service that misses a
+// target in some other scenario is then read in full.
+func (s *Service) resilienceMisses(ctx context.Context) ([]Finding, error) {
+	res, err := s.opts.Impact.ResilienceAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, svc := range res.Services {
+		rto, rpo := missed(svc.WorstRTO, func(b *impact.ScenarioBrief) *bool { return b.RTOMet }),
+			missed(svc.WorstRPO, func(b *impact.ScenarioBrief) *bool { return b.RPOMet })
+		if (rto == nil && svc.RTOMisses > 0) || (rpo == nil && svc.RPOMisses > 0) {
+			full, err := s.opts.Impact.Resilience(ctx, svc.Service)
+			if err != nil {
+				return nil, err
+			}
+			for _, sc := range full.Scenarios { // worst first
+				b := &impact.ScenarioBrief{Scenario: sc.Scenario, RTOEstimate: sc.RTOEstimate, RPOEstimate: sc.RPOEstimate, RTOMet: sc.RTOMet, RPOMet: sc.RPOMet}
+				if rto == nil && sc.RTOMet != nil && !*sc.RTOMet {
+					rto = b
+				}
+				if rpo == nil && sc.RPOMet != nil && !*sc.RPOMet {
+					rpo = b
+				}
+			}
+		}
+		for _, m := range []struct {
+			name string
+			b    *impact.ScenarioBrief
+		}{{"rto", rto}, {"rpo", rpo}} {
+			name, b := m.name, m.b
+			if b == nil {
+				continue
+			}
+			sc := describe(b.Scenario)
+			title := fmt.Sprintf("%s cannot meet its %s when %s", svc.Service, strings.ToUpper(name), sc)
+			f := modelFinding("resilience/"+name+"/"+svc.Service, "high", title, []string{svc.Service})
+			f.Description = fmt.Sprintf("The resilience model estimates recovery in %s", b.RTOEstimate)
+			if b.RPOEstimate != nil {
+				f.Description += fmt.Sprintf(" losing %s of data", *b.RPOEstimate)
+			}
+			f.Description += fmt.Sprintf(" when %s; the approved BIA requires RTO %s, RPO %s.", sc, durationText(svc.RTO), durationText(svc.RPO))
+			f.CIs = b.Scenario.CIs
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// missed returns b when it misses its target as met says, else nil.
+func missed(b *impact.ScenarioBrief, met func(*impact.ScenarioBrief) *bool) *impact.ScenarioBrief {
+	if b == nil || met(b) == nil || *met(b) {
+		return nil
+	}
+	return b
 }
 
 // modelFinding is a finding raised from the model.

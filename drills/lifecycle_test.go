@@ -34,8 +34,8 @@ type lifecycle struct {
 // lateProof lets the runbooks service ask the drills service built after it.
 type lateProof struct{ s *Service }
 
-func (p *lateProof) Proof(ctx context.Context, id int64) (runbooks.Proof, error) {
-	return p.s.Proof(ctx, id)
+func (p *lateProof) Proofs(ctx context.Context, ids []int64) (map[int64]runbooks.Proof, error) {
+	return p.s.Proofs(ctx, ids)
 }
 
 func newLifecycle(t *testing.T) *lifecycle {

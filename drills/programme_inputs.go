@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/runbooks"
@@ -27,47 +24,41 @@ type approvedRunbook struct {
 	Retest   *runbooks.RetestDetail
 }
 
-// readers bounds the runbooks read at once: each read computes the
-// runbook's feasibility and staleness, mostly waiting on the database.
-const readers = 4
-
 // approvedRunbooks lists every approved runbook with its approved scope
-// and whether it needs a retest, reading up to readers runbooks at once.
+// and whether it needs a retest, reading the runbooks of each page of the
+// listing together.
 func (s *Service) approvedRunbooks(ctx context.Context) ([]approvedRunbook, error) {
-	var ids []int64
+	var out []approvedRunbook
 	page := orchestrator.Page{Limit: 1000}
 	for {
 		list, err := s.opts.Runbooks.List(ctx, runbooks.Filter{Status: runbooks.StatusApproved}, page)
 		if err != nil {
 			return nil, err
 		}
-		for _, sm := range list.Items {
-			ids = append(ids, sm.ID)
+		ids := make([]int64, len(list.Items))
+		for i, sm := range list.Items {
+			ids[i] = sm.ID
+		}
+		briefs, err := s.opts.Runbooks.Briefs(ctx, ids, runbooks.BriefOptions{Staleness: true, Outline: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if rb, ok := briefs[id]; ok {
+				out = append(out, approvedOf(rb))
+			}
 		}
 		if list.Next == "" {
-			break
+			return out, nil
 		}
-		page.After = list.Next
+		if page.After, err = orchestrator.DecodeCursor(list.Next); err != nil {
+			return nil, err
+		}
 	}
-	out := make([]approvedRunbook, len(ids))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(readers)
-	for i, id := range ids {
-		g.Go(func() error {
-			var err error
-			out[i], err = s.approvedRunbook(gctx, id)
-			return err
-		})
-	}
-	return out, g.Wait()
 }
 
-// approvedRunbook reads what the programme needs of one approved runbook.
-func (s *Service) approvedRunbook(ctx context.Context, id int64) (approvedRunbook, error) {
-	rb, err := s.opts.Runbooks.Brief(ctx, strconv.FormatInt(id, 10), runbooks.BriefOptions{Staleness: true})
-	if err != nil {
-		return approvedRunbook{}, err
-	}
+// approvedOf is what the programme needs of an approved runbook's brief.
+func approvedOf(rb runbooks.Brief) approvedRunbook {
 	a := approvedRunbook{ID: rb.ID, Service: rb.Scope.Service, Services: rb.Services}
 	v := rb.Version
 	a.Scope = v.ScopeCIs
@@ -77,7 +68,7 @@ func (s *Service) approvedRunbook(ctx context.Context, id int64) (approvedRunboo
 	if slices.Contains(rb.Staleness.Flags, runbooks.FlagRetestRequired) {
 		a.Retest = rb.Staleness.RetestRequired
 	}
-	return a, nil
+	return a
 }
 
 // planInputs reads what a proposal for year is computed from.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,43 +14,88 @@ import (
 	"github.com/bcdr/bcdr/runbooks"
 )
 
-// Proof tells when a runbook was last proven, by its latest passed drill
-// or an admin's waiver, whichever is later, and the latest drill of it
-// that failed or passed partially since (runbooks.Drills).
-func (s *Service) Proof(ctx context.Context, runbookID int64) (runbooks.Proof, error) {
-	var p runbooks.Proof
-	var at *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT id, completed_at FROM drills
-		WHERE status = 'completed' AND result = 'pass' AND $1 = ANY (runbooks)
-		ORDER BY completed_at DESC, id DESC LIMIT 1`, runbookID).Scan(&p.Drill, &at)
-	switch {
-	case err == nil:
-		p.At, p.By = *at, runbooks.ProvenByDrill
-	case err != pgx.ErrNoRows:
-		return p, fmt.Errorf("read last passed drill of runbook %d: %w", runbookID, err)
+// Proofs tells when each of the runbooks runbookIDs was last proven, by
+// its latest passed drill or an admin's waiver, whichever is later, and
+// the latest drill of it that failed or passed partially since
+// (runbooks.Drills). It reads the latest passed drill, waiver and failed
+// drill of every runbook in one query each.
+func (s *Service) Proofs(ctx context.Context, runbookIDs []int64) (map[int64]runbooks.Proof, error) {
+	out := map[int64]runbooks.Proof{}
+	passed, err := s.latestDrills(ctx, runbookIDs, "pass")
+	if err != nil {
+		return nil, err
 	}
-	var w runbooks.Waiver
-	err = s.pool.QueryRow(ctx, `SELECT id, waived_by, waived_at, reason FROM retest_waivers
-		WHERE runbook_id = $1 ORDER BY waived_at DESC, id DESC LIMIT 1`, runbookID).Scan(&w.ID, &w.By, &w.At, &w.Reason)
-	switch {
-	case err == nil:
-		if w.At.After(p.At) {
-			p = runbooks.Proof{At: w.At, By: runbooks.ProvenByWaiver, Waiver: &w}
+	for id, d := range passed {
+		out[id] = runbooks.Proof{At: d.At, By: runbooks.ProvenByDrill, Drill: d.ID}
+	}
+	waivers, err := s.latestWaivers(ctx, runbookIDs)
+	if err != nil {
+		return nil, err
+	}
+	for id, w := range waivers {
+		if w.At.After(out[id].At) {
+			out[id] = runbooks.Proof{At: w.At, By: runbooks.ProvenByWaiver, Waiver: &w}
 		}
-	case err != pgx.ErrNoRows:
-		return p, fmt.Errorf("read retest waivers of runbook %d: %w", runbookID, err)
 	}
-	var f runbooks.DrillRef
-	err = s.pool.QueryRow(ctx, `SELECT id, result, completed_at FROM drills
-		WHERE status = 'completed' AND result IN ('partial', 'fail') AND $1 = ANY (runbooks) AND completed_at > $2
-		ORDER BY completed_at DESC, id DESC LIMIT 1`, runbookID, p.At).Scan(&f.ID, &f.Result, &f.At)
-	switch {
-	case err == nil:
-		p.Failed = &f
-	case err != pgx.ErrNoRows:
-		return p, fmt.Errorf("read failed drills of runbook %d: %w", runbookID, err)
+	failed, err := s.latestDrills(ctx, runbookIDs, "partial", "fail")
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	// The latest failed drill is the latest since the proof, if any is.
+	for id, f := range failed {
+		if p := out[id]; f.At.After(p.At) {
+			p.Failed = &f
+			out[id] = p
+		}
+	}
+	return out, nil
+}
+
+// latestDrills returns, by runbook, the latest completed drill of each of
+// runbookIDs with one of results.
+func (s *Service) latestDrills(ctx context.Context, runbookIDs []int64, results ...string) (map[int64]runbooks.DrillRef, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (rb) rb, d.id, d.result, d.completed_at
+		FROM drills d CROSS JOIN LATERAL unnest(d.runbooks) rb
+		WHERE d.runbooks && $1 AND rb = ANY($1) AND d.status = 'completed' AND d.result = ANY($2)
+		ORDER BY rb, d.completed_at DESC, d.id DESC`, runbookIDs, results)
+	if err != nil {
+		return nil, fmt.Errorf("read latest drills of runbooks: %w", err)
+	}
+	out := map[int64]runbooks.DrillRef{}
+	var (
+		rb int64
+		d  runbooks.DrillRef
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&rb, &d.ID, &d.Result, &d.At}, func() error {
+		out[rb] = d
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read latest drills of runbooks: %w", err)
+	}
+	return out, nil
+}
+
+// latestWaivers returns, by runbook, the latest waiver of the retest of
+// each of runbookIDs.
+func (s *Service) latestWaivers(ctx context.Context, runbookIDs []int64) (map[int64]runbooks.Waiver, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (runbook_id) runbook_id, id, waived_by, waived_at, reason
+		FROM retest_waivers WHERE runbook_id = ANY($1)
+		ORDER BY runbook_id, waived_at DESC, id DESC`, runbookIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read retest waivers of runbooks: %w", err)
+	}
+	out := map[int64]runbooks.Waiver{}
+	var (
+		rb int64
+		w  runbooks.Waiver
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&rb, &w.ID, &w.By, &w.At, &w.Reason}, func() error {
+		out[rb] = w
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read retest waivers of runbooks: %w", err)
+	}
+	return out, nil
 }
 
 // WaiverInput waives a runbook's retest.

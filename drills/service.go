@@ -94,6 +94,13 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, in Input) (int64, err
 	if err := validate(in); err != nil {
 		return 0, err
 	}
+	if sc := in.Scenario; sc != nil && sc.Kind == ScenarioRisk && s.opts.Impact != nil {
+		if _, err := s.opts.Impact.GetRisk(ctx, sc.Ref); orchestrator.ErrorCode(err) == orchestrator.ENOTFOUND {
+			return 0, orchestrator.Invalid("scenario.ref", "no risk in the register has id %q", sc.Ref)
+		} else if err != nil {
+			return 0, err
+		}
+	}
 	if in.Scenario == nil {
 		in.Scenario = &Scenario{Kind: ScenarioText, Text: in.Title}
 	}

@@ -82,7 +82,7 @@ func (s *Service) Document(ctx context.Context, id, version string) (Document, e
 	}
 	doc.Feasibility = assess(v.Steps, ev)
 	if v.Status == StatusApproved {
-		if doc.Staleness, err = s.staleness(ctx, h, v); err != nil {
+		if doc.Staleness, err = s.stalenessOf(ctx, h, vs, v); err != nil {
 			return Document{}, err
 		}
 	}

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/directory"
-	"github.com/bcdr/bcdr/orchestrator/itsm"
 )
 
 // services lists the business services a version brings back.
@@ -185,95 +182,3 @@ func (s *Service) people(ctx context.Context, h header, v Version, ev *evidence)
 
 // runbookTree names the runbook's own call tree among the evidence's.
 const runbookTree = "(runbook)"
-
-// staleness checks an approved version against the ITSM records, the
-// calendar, the CMDB and the runbook's drills. A runbook counts as proven
-// from its first approval until a change touches its scope or a drill of
-// it fails; only a passed drill or an admin's waiver proves it again, so
-// approving a new version does not.
-func (s *Service) staleness(ctx context.Context, h header, v Version) (Staleness, error) {
-	st := Staleness{Review: reviewDetail(v, s.rt.Now())}
-	var first time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT min(approved_at) FROM runbook_versions WHERE runbook_id = $1`, h.ID).Scan(&first); err != nil {
-		return st, fmt.Errorf("read first approval of runbook %d: %w", h.ID, err)
-	}
-	proof := Proof{At: first, By: ProvenByApproval}
-	if s.drills != nil {
-		p, err := s.drills.Proof(ctx, h.ID)
-		if err != nil {
-			return st, err
-		}
-		if p.At.After(first) {
-			proof = p
-		}
-		if p.Failed != nil && p.Failed.At.After(proof.At) {
-			proof.Failed = p.Failed
-		}
-	}
-	retest, err := s.retest(ctx, v.Approval.ScopeCIs, proof.At)
-	if err != nil {
-		return st, err
-	}
-	retest.ProvenBy, retest.Waiver, retest.Failed = proof.By, proof.Waiver, proof.Failed
-	if proof.By == ProvenByDrill {
-		retest.Drill = &proof.Drill
-	}
-	st.RetestRequired = retest
-	if st.ScopeChanged, err = s.scopeChange(ctx, h.Scope, v.Approval); err != nil {
-		return st, err
-	}
-	st.flags()
-	return st, nil
-}
-
-// retest lists the changes and releases that touched the scope after since.
-func (s *Service) retest(ctx context.Context, scope []string, since time.Time) (*RetestDetail, error) {
-	// CIs deleted since approval are no longer touched by anything.
-	cis, err := cmdb.Resolve(ctx, s.pool, scope, cmdb.ResolveOptions{})
-	if err != nil && !cmdb.IsUnknown(err) {
-		return nil, fmt.Errorf("resolve runbook scope: %w", err)
-	}
-	keys := make(map[int64]string, len(cis))
-	ids := make([]int64, 0, len(cis))
-	for _, k := range scope {
-		if ci, ok := cis[k]; ok && keys[ci.ID] == "" {
-			keys[ci.ID] = ci.Key
-			ids = append(ids, ci.ID)
-		}
-	}
-	touches, err := itsm.ChangesTouching(ctx, s.pool, ids, since)
-	if err != nil {
-		return nil, err
-	}
-	d := &RetestDetail{Since: since, Changes: []Touch{}}
-	for _, t := range touches {
-		c := Touch{Kind: t.Kind, ID: t.ID, ExternalID: t.ExternalID, Title: t.Title, At: t.At, CIs: []string{}}
-		for _, ci := range t.CIIDs {
-			c.CIs = append(c.CIs, keys[ci])
-		}
-		slices.Sort(c.CIs)
-		d.Changes = append(d.Changes, c)
-	}
-	return d, nil
-}
-
-// scopeChange resolves the runbook's scope on the current graph and
-// compares it with the approved one. A scope that no longer resolves (its
-// service left the CMDB) has no CIs.
-func (s *Service) scopeChange(ctx context.Context, scope Scope, a *Approval) (*ScopeDetail, error) {
-	g, err := s.model.Graph(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var keys []string
-	if r, err := resolveScope(g, scope); err == nil {
-		keys = r.keys(g)
-	} else if orchestrator.ErrorCode(err) != orchestrator.EINVALID {
-		return nil, err
-	}
-	rels, err := s.model.Relations(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	return scopeDetail(a, newScopePrint(keys, rels)), nil
-}

@@ -90,12 +90,15 @@ type Measured interface {
 	Measured(ctx context.Context, runbookID int64) (map[string]orchestrator.Duration, error)
 }
 
-// Drills tells when a runbook was last proven: by a passed drill or an
+// Drills tells when runbooks were last proven: by a passed drill or an
 // admin's waiver, and whether a drill failed or passed partially since.
 // The drills capability implements it; without one, staleness counts from
 // the runbook's first approval.
 type Drills interface {
-	Proof(ctx context.Context, runbookID int64) (Proof, error)
+	// Proofs returns the proofs of the runbooks runbookIDs, by id; a
+	// runbook never proven by a drill or a waiver, nor put in doubt by a
+	// drill, is left out.
+	Proofs(ctx context.Context, runbookIDs []int64) (map[int64]Proof, error)
 }
 
 // Proof is how a runbook was last proven and what put that in doubt since.

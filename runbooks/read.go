@@ -3,7 +3,6 @@ package runbooks
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/cmdb"
 )
 
 // Get returns a runbook with its front version, feasibility and staleness.
@@ -53,7 +51,7 @@ func (s *Service) view(ctx context.Context, h header, vs []storedVersion) (Runbo
 	}
 	rb.Staleness = Staleness{Flags: []string{}}
 	if approved != nil {
-		if rb.Staleness, err = s.staleness(ctx, h, approved.Version); err != nil {
+		if rb.Staleness, err = s.stalenessOf(ctx, h, vs, approved.Version); err != nil {
 			return Runbook{}, err
 		}
 	}
@@ -182,72 +180,6 @@ func (s *Service) GetVersion(ctx context.Context, id, version string) (Version, 
 	}
 	sv, err := oneVersion(ctx, s.pool, n, num)
 	return sv.Version, err
-}
-
-// Brief is what the capabilities above runbooks read of one: its title,
-// scope and status, the version a drill of it exercises (the approved one,
-// or the newest of a runbook never approved), the business services that
-// version covers and, when asked for, its staleness — never its
-// feasibility, which is what makes Get costly.
-type Brief struct {
-	ID       int64    `json:"id"`
-	Title    string   `json:"title"`
-	Scope    Scope    `json:"scope"`
-	Status   string   `json:"status"`
-	Version  Version  `json:"version"`
-	Services []string `json:"services"`
-	// Staleness is judged only with BriefOptions.Staleness, and only for
-	// an approved runbook.
-	Staleness Staleness `json:"staleness"`
-}
-
-// BriefOptions say what a Brief includes beyond the cheap parts.
-type BriefOptions struct {
-	Staleness bool
-}
-
-// Brief returns the brief of runbook id.
-func (s *Service) Brief(ctx context.Context, id string, opts BriefOptions) (Brief, error) {
-	n, err := parseID(id)
-	if err != nil {
-		return Brief{}, err
-	}
-	h, err := getHeader(ctx, s.pool, n, false)
-	if err != nil {
-		return Brief{}, err
-	}
-	vs, err := versions(ctx, s.pool, n)
-	if err != nil {
-		return Brief{}, err
-	}
-	b := Brief{ID: h.ID, Title: h.Title, Scope: h.Scope, Version: vs[len(vs)-1].Version, Staleness: Staleness{Flags: []string{}}}
-	approved := false
-	for _, v := range vs {
-		if v.Status == StatusApproved {
-			b.Version, approved = v.Version, true
-		}
-	}
-	b.Status = status(h, approved)
-	cis, err := s.model.CIs(ctx, b.Version.ScopeCIs)
-	if err != nil {
-		return Brief{}, err
-	}
-	b.Services = []string{}
-	for key, ci := range cis {
-		if ci.Class == cmdb.ClassBusinessService {
-			b.Services = append(b.Services, key)
-		}
-	}
-	if h.Scope.Service != "" && !slices.Contains(b.Services, h.Scope.Service) {
-		b.Services = append(b.Services, h.Scope.Service)
-	}
-	slices.Sort(b.Services)
-	if opts.Staleness && approved {
-		if b.Staleness, err = s.staleness(ctx, h, b.Version); err != nil {
-			return Brief{}, err
-		}
-	}
-	return b, nil
 }
 
 // Diff compares two versions of a runbook.

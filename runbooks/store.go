@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,16 +76,44 @@ func getHeader(ctx context.Context, q postgres.Querier, id int64, lock bool) (he
 	return h, nil
 }
 
-const versionSelect = `SELECT v.version, v.status, v.steps, v.sections, v.next_step, v.scope_cis, v.scope_relations,
+// headers reads the rows of the runbooks ids; unknown ids are left out.
+func headers(ctx context.Context, q postgres.Querier, ids []int64) (map[int64]header, error) {
+	rows, err := q.Query(ctx, headerSelect+` WHERE r.id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", runbookIDs(ids), err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (header, error) { return scanHeader(row) })
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", runbookIDs(ids), err)
+	}
+	out := make(map[int64]header, len(list))
+	for _, h := range list {
+		out[h.ID] = h
+	}
+	return out, nil
+}
+
+// versionHead and versionTail surround a version's steps and sections,
+// which are most of its size, in the columns every version read selects:
+// the version and its latest review.
+const (
+	versionHead = `SELECT v.runbook_id, v.version, v.status, `
+	versionTail = `, v.next_step, v.scope_cis, v.scope_relations,
 	v.redundant, v.fingerprint, v.bia_versions, v.created_at, v.created_by, v.approved_at, v.approved_by, v.ended_at,
 	rv.reviewed_at, rv.reviewed_by, rv.notes, rv.outcome, rv.actions
 	FROM runbook_versions v
 	LEFT JOIN LATERAL (SELECT reviewed_at, reviewed_by, notes, outcome, actions FROM runbook_reviews x
 		WHERE x.runbook_id = v.runbook_id AND x.version = v.version ORDER BY reviewed_at DESC, id DESC LIMIT 1) rv ON true`
+	// versionSelect reads whole versions.
+	versionSelect = versionHead + `v.steps, v.sections` + versionTail
+	// outlineSelect reads versions without their steps and sections.
+	outlineSelect = versionHead + `'[]'::jsonb, '{}'::jsonb` + versionTail
+)
 
 // storedVersion is a version row with what approval needs beside it.
 type storedVersion struct {
 	Version
+	runbookID      int64
 	scopeRelations []string
 	fingerprint    string
 	biaVersions    map[string]int
@@ -101,7 +130,7 @@ func scanVersion(row pgx.CollectableRow) (storedVersion, error) {
 		reviewActions      []string
 	)
 	v := &sv.Version
-	err := row.Scan(&v.Number, &v.Status, &v.Steps, &v.Sections, &v.nextStep, &v.ScopeCIs, &sv.scopeRelations,
+	err := row.Scan(&sv.runbookID, &v.Number, &v.Status, &v.Steps, &v.Sections, &v.nextStep, &v.ScopeCIs, &sv.scopeRelations,
 		&v.Redundant, &sv.fingerprint, &sv.biaVersions, &v.CreatedAt, &v.CreatedBy, &approvedAt, &approvedBy, &v.EndedAt,
 		&reviewAt, &reviewBy, &reviewNt, &reviewOutcome, &reviewActions)
 	if err != nil {
@@ -119,15 +148,48 @@ func scanVersion(row pgx.CollectableRow) (storedVersion, error) {
 
 // versions reads every version of a runbook, oldest first.
 func versions(ctx context.Context, q postgres.Querier, id int64) ([]storedVersion, error) {
-	rows, err := q.Query(ctx, versionSelect+` WHERE v.runbook_id = $1 ORDER BY v.version`, id)
-	if err != nil {
-		return nil, fmt.Errorf("read versions of runbook %d: %w", id, err)
+	vs, err := versionsOf(ctx, q, []int64{id}, false)
+	return vs[id], err
+}
+
+// versionsOf reads every version of the runbooks ids, oldest first, by
+// runbook; an unknown id has none. An outline leaves out their steps and
+// sections.
+func versionsOf(ctx context.Context, q postgres.Querier, ids []int64, outline bool) (map[int64][]storedVersion, error) {
+	query := versionSelect
+	if outline {
+		query = outlineSelect
 	}
-	out, err := pgx.CollectRows(rows, scanVersion)
+	rows, err := q.Query(ctx, query+` WHERE v.runbook_id = ANY($1) ORDER BY v.runbook_id, v.version`, ids)
 	if err != nil {
-		return nil, fmt.Errorf("read versions of runbook %d: %w", id, err)
+		return nil, fmt.Errorf("read versions of %s: %w", runbookIDs(ids), err)
+	}
+	list, err := pgx.CollectRows(rows, scanVersion)
+	if err != nil {
+		return nil, fmt.Errorf("read versions of %s: %w", runbookIDs(ids), err)
+	}
+	out := make(map[int64][]storedVersion, len(ids))
+	for _, sv := range list {
+		out[sv.runbookID] = append(out[sv.runbookID], sv)
 	}
 	return out, nil
+}
+
+// runbookIDs names runbooks in an error message: "runbook 7", or
+// "runbooks 7, 9, ..." when there are several.
+func runbookIDs(ids []int64) string {
+	if len(ids) == 1 {
+		return fmt.Sprintf("runbook %d", ids[0])
+	}
+	names := make([]string, 0, 4)
+	for i, id := range ids {
+		if i == 3 {
+			names = append(names, "...")
+			break
+		}
+		names = append(names, strconv.FormatInt(id, 10))
+	}
+	return "runbooks " + strings.Join(names, ", ")
 }
 
 // oneVersion reads version n of a runbook.

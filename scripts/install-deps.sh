@@ -50,6 +50,8 @@ packages_for() {
 		have chromium || have chromium-browser || echo chromium
 		# CJK glyphs in rendered reports.
 		installed fonts-noto-cjk || echo fonts-noto-cjk
+		# pdftotext and pdftoppm: the report tests read printed PDFs back.
+		have pdftotext && have pdftoppm || echo poppler-utils
 		;;
 	esac
 }

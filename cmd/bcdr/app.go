@@ -18,6 +18,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
 	"github.com/bcdr/bcdr/runbooks/execution"
 )
@@ -60,6 +61,14 @@ func newApp(db *database) *app {
 		Model: runbooks.NewPGModel(pool, s.Impact), Backups: runbooks.NewPGBackups(pool, rt), Measured: a, Drills: a})
 	s.Executions = execution.NewService(pool, rt, s.Runbooks, execution.Options{Outbound: a.cfg.outbound(), Secrets: a.cfg.secrets()})
 	s.Drills = drills.NewService(pool, rt, drills.Options{Runbooks: s.Runbooks, Executions: s.Executions, Schedules: s.Schedules, Impact: s.Impact})
+	s.Report = report.NewService(pool, rt, report.Options{Impact: s.Impact, Backups: s.Backups, Runbooks: s.Runbooks, Drills: s.Drills})
+	// PDF reports need Chromium; without it HTML and JSON still work and a
+	// PDF request says what is missing.
+	printer, err := report.NewPrinter("", 0)
+	if err != nil {
+		rt.Log().Info("PDF reports unavailable", "reason", err.Error())
+	}
+	s.Executive = report.NewExecutive(s.Report, report.ExecutiveOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer})
 	return a
 }
 
@@ -76,9 +85,9 @@ func (a *app) Measured(ctx context.Context, runbookID int64) (map[string]orchest
 	return a.services.Executions.Measured(ctx, runbookID)
 }
 
-// Proof is how the drills capability last proved a runbook.
-func (a *app) Proof(ctx context.Context, runbookID int64) (runbooks.Proof, error) {
-	return a.services.Drills.Proof(ctx, runbookID)
+// Proofs are how the drills capability last proved runbooks.
+func (a *app) Proofs(ctx context.Context, runbookIDs []int64) (map[int64]runbooks.Proof, error) {
+	return a.services.Drills.Proofs(ctx, runbookIDs)
 }
 
 // requiredRPO is a CI's rolled-down RPO requirement, nil when no service
@@ -115,6 +124,9 @@ func (a *app) jobs() map[scheduler.Kind]scheduler.Handler {
 				return "", err
 			}
 			return "wrote continuity kit " + dir, nil
+		},
+		scheduler.KindReadinessSnapshot: func(ctx context.Context, run scheduler.Run) (string, error) {
+			return a.services.Report.HandleRun(ctx, run)
 		},
 	}
 }

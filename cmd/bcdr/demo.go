@@ -12,6 +12,7 @@ import (
 	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/impact"
 )
 
 func runDemo(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
@@ -45,8 +46,11 @@ func seedDemo(ctx context.Context, db *database, scale int, stdout io.Writer) er
 	if err := seedDemoBackups(ctx, db, stdout); err != nil {
 		return err
 	}
-	// The model's gaps are judged once the backups are checked.
-	gaps, err := newApp(db).services.Drills.FromGaps(ctx, drills.FromGapsInput{})
+	// The model's gaps are judged once the backups are checked; those a
+	// continuity manager acts on go to the register (data-bearing CIs
+	// without a backup target stay in GET /gaps).
+	gaps, err := newApp(db).services.Drills.FromGaps(ctx, drills.FromGapsInput{
+		Kinds: []string{impact.GapSupplierRTO, impact.GapSupplierRPO, impact.GapExceedsMTPD, impact.GapNoBIA}})
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,7 @@ var commands = []command{
 	{"restore", "[--replace]", "FILE", nil, "load a dump (--replace: delete what the database holds first)"},
 	{"export kit", "[--json]", "DIR", nil, "write the offline continuity kit (runbooks, contacts, CMDB) into DIR"},
 	{"export verify", "[--json]", "DIR", nil, "check a kit against its manifest"},
+	{"report executive", "[--period YYYY-MM] [--format html|pdf|json] [--lang en|zh-CN] [--out FILE]", "", nil, "write the executive recovery status report (PDF needs Chromium)"},
 }
 
 // run is the whole program; main only supplies the process's context,
@@ -116,6 +117,8 @@ func dispatch(ctx context.Context, args []string, env map[string]string, stdout,
 		return runDump(ctx, rest, env, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, rest, env, stdout, stderr)
+	case "report":
+		return runReport(ctx, rest, env, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if cmd == "help" && len(rest) > 0 {
 			// "bcdr help token create" is "bcdr token create --help".

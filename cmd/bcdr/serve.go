@@ -17,10 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bcdr/bcdr/api"
+	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
 	"github.com/bcdr/bcdr/orchestrator/leasequeue"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
+	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks/execution"
 )
 
@@ -66,9 +68,13 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	}
 	registry := prometheus.NewRegistry()
 	a := newApp(db)
+	defer a.services.Executive.Close() // the browser PDFs are printed with
 	srv := a.server(api.Options{Registry: registry, HSTS: tlsConf != nil, TrustedProxies: cfg.trustedProxies()})
 	if err := a.graphs.Load(ctx); err != nil {
 		return fmt.Errorf("load the CMDB graph: %w", err)
+	}
+	if err := report.EnsureSchedule(orchestrator.WithActor(ctx, orchestrator.Actor{Name: "bcdr serve", Role: orchestrator.RoleAdmin}), a.services.Schedules); err != nil {
+		return fmt.Errorf("create the readiness snapshot schedule: %w", err)
 	}
 	parts := []func(context.Context) error{
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, tlsConf, logger) },

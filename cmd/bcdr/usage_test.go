@@ -75,6 +75,8 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		{[]string{"finding", "list"}, []string{"bcdr finding list", "-open", "-overdue", "-json"}},
 		{[]string{"dump"}, []string{"bcdr dump", "FILE"}},
 		{[]string{"restore"}, []string{"bcdr restore", "-replace", "FILE"}},
+		{[]string{"report"}, []string{"bcdr report executive"}},
+		{[]string{"report", "executive"}, []string{"bcdr report executive", "-period", "-format", "-lang", "-out"}},
 	}
 	// The table covers every command the usage lists.
 	for _, c := range commands {

@@ -101,14 +101,19 @@ func ChangesTouching(ctx context.Context, q postgres.Querier, ciIDs []int64, sin
 	if len(ciIDs) == 0 {
 		return nil, nil
 	}
-	const query = `SELECT 'change', c.id, c.external_id, c.title, c.implemented_at, array_agg(l.ci_id ORDER BY l.ci_id)
-		FROM changes c JOIN change_cis l ON l.change_id = c.id
-		WHERE l.ci_id = ANY($1) AND c.status = 'implemented' AND (c.major OR c.type = 'emergency') AND c.implemented_at > $2
+	// A join with the set rather than "l.ci_id = ANY($1)": over the 4,000
+	// CIs of a drill programme's runbooks that took 0.4–5 s from a pooled
+	// connection's cached statement (against 2 ms planned for the values),
+	// the join takes milliseconds.
+	const query = `WITH touched AS (SELECT DISTINCT unnest($1::bigint[]) AS ci_id)
+		SELECT 'change', c.id, c.external_id, c.title, c.implemented_at, array_agg(l.ci_id ORDER BY l.ci_id)
+		FROM changes c JOIN change_cis l ON l.change_id = c.id JOIN touched t ON t.ci_id = l.ci_id
+		WHERE c.status = 'implemented' AND (c.major OR c.type = 'emergency') AND c.implemented_at > $2
 		GROUP BY c.id
 		UNION ALL
 		SELECT 'release', r.id, r.external_id, trim(r.version || ' ' || r.title), r.deployed_at, array_agg(l.ci_id ORDER BY l.ci_id)
-		FROM releases r JOIN release_cis l ON l.release_id = r.id
-		WHERE l.ci_id = ANY($1) AND r.status = 'deployed' AND r.deployed_at > $2
+		FROM releases r JOIN release_cis l ON l.release_id = r.id JOIN touched t ON t.ci_id = l.ci_id
+		WHERE r.status = 'deployed' AND r.deployed_at > $2
 		GROUP BY r.id
 		ORDER BY 5, 1, 2`
 	rows, err := q.Query(ctx, query, ciIDs, since)

@@ -31,10 +31,12 @@ const (
 	KindKitExport      Kind = "kit_export"
 	KindReport         Kind = "report"
 	KindReviewReminder Kind = "review_reminder"
+	// KindReadinessSnapshot stores the day's readiness (report package).
+	KindReadinessSnapshot Kind = "readiness_snapshot"
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{KindBackupCheck, KindDrill, KindKitExport, KindReport, KindReviewReminder}
+var Kinds = []Kind{KindBackupCheck, KindDrill, KindKitExport, KindReport, KindReviewReminder, KindReadinessSnapshot}
 
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool {

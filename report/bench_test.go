@@ -1,0 +1,58 @@
+package report_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/drills"
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/backup"
+	"github.com/bcdr/bcdr/orchestrator/impact"
+	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/report"
+	"github.com/bcdr/bcdr/runbooks"
+	"github.com/bcdr/bcdr/runbooks/execution"
+	"github.com/bcdr/bcdr/runbooks/runbookstest"
+)
+
+// BenchmarkReadiness2000 scores 2,000 business services and the
+// organisation (GET /readiness) from the database: each service on its
+// own database, application and VM and on a shared site, network and
+// storage (imported in one go), with an approved runbook and an approved
+// BIA made through the services. The target is 500 ms.
+func BenchmarkReadiness2000(b *testing.B) {
+	pool := pgtest.New(b)
+	rt := orchestrator.Runtime{}
+	ctx := orchestrator.WithActor(context.Background(), orchestrator.Actor{Name: "admin", Role: orchestrator.RoleAdmin})
+	backups := backup.NewService(pool, rt, backup.Options{})
+	impacts := impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(backups), impact.WithBackupEvidence(backups))
+	var ds *drills.Service
+	rbs := runbooks.NewService(pool, rt, runbooks.Options{Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt),
+		Drills: proofs(func(ctx context.Context, ids []int64) (map[int64]runbooks.Proof, error) { return ds.Proofs(ctx, ids) })})
+	ds = drills.NewService(pool, rt, drills.Options{Runbooks: rbs, Executions: execution.NewService(pool, rt, rbs, execution.Options{}), Impact: impacts})
+	rs := report.NewService(pool, rt, report.Options{Impact: impacts, Backups: backups, Runbooks: rbs, Drills: ds})
+
+	const size = 2000
+	start := time.Now()
+	runbookstest.Organisation(b, ctx, pool, impacts, rbs, 0, size, func(int) time.Duration { return 4 * time.Hour })
+	b.Logf("built %d services in %s", size, time.Since(start).Round(time.Millisecond))
+
+	var org report.Organisation
+	for b.Loop() {
+		var err error
+		org, err = rs.Readiness(ctx, report.Filter{})
+		require.NoError(b, err)
+	}
+	require.Equal(b, size, org.Services)
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/readiness")
+}
+
+// proofs lets runbooks ask the drills service built after it.
+type proofs func(ctx context.Context, ids []int64) (map[int64]runbooks.Proof, error)
+
+func (p proofs) Proofs(ctx context.Context, ids []int64) (map[int64]runbooks.Proof, error) {
+	return p(ctx, ids)
+}

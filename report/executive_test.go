@@ -1,0 +1,210 @@
+package report_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bcdr/bcdr/demo"
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/directory"
+	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
+	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/report"
+	"github.com/bcdr/bcdr/runbooks/execution"
+)
+
+// demoNow anchors the demo the report tests read.
+var demoNow = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+
+// seedExecutive seeds the demo organisation on its own database and
+// returns the executive report over it, printing PDFs when Chromium is
+// installed (a missing printer fails the PDF tests, it never skips them).
+func seedExecutive(t testing.TB) *report.Executive {
+	t.Helper()
+	pool := pgtest.New(t)
+	reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
+		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
+		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
+	ctx := orchestrator.WithActor(context.Background(), orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
+	_, err := demo.Seed(ctx, pool, reg, demo.Options{Now: demoNow})
+	require.NoError(t, err)
+	rs := demo.Readiness(pool, demoNow)
+	opts := report.ExecutiveOptions{ITSM: itsm.NewStore(pool), Executions: execution.NewService(pool, orchestrator.Runtime{}, nil, execution.Options{})}
+	if p, err := report.NewPrinter("", 0); err == nil {
+		opts.PDF = p
+		t.Cleanup(p.Close)
+	}
+	return report.NewExecutive(rs, opts)
+}
+
+// artifactDir is where tests keep what a person looks at: $BCDR_TEST_ARTIFACTS
+// when set, else the test's temporary directory; the test prints it.
+func artifactDir(t *testing.T) string {
+	dir := os.Getenv("BCDR_TEST_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// The JSON has every section, each with the demo's data, page one's
+// sections included; the HTML stands alone in both languages.
+func TestExecutiveReportDemo(t *testing.T) {
+	t.Parallel()
+	e := seedExecutive(t)
+	ctx := t.Context()
+
+	out, err := e.Render(ctx, report.Request{Period: "2026-11", Format: report.FormatJSON, Lang: report.LangEN})
+	require.NoError(t, err)
+	require.Equal(t, "application/json", out.ContentType)
+	var body map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(out.Body, &body))
+	for _, section := range []string{"readiness", "tiers", "top_fixes", "worst_scenario", "rto", "rpo", "drills", "findings",
+		"risks", "sla", "major_incidents", "deployments", "invocations"} {
+		require.Contains(t, body, section)
+		require.NotEqual(t, "null", string(body[section]), "%s has data on the demo", section)
+	}
+	rep, err := e.Build(ctx, report.Request{Period: "2026-11", Format: report.FormatJSON})
+	require.NoError(t, err)
+	require.Len(t, rep.TopFixes, 5)
+	for i := 1; i < len(rep.TopFixes); i++ {
+		require.GreaterOrEqual(t, rep.TopFixes[i-1].Gain, rep.TopFixes[i].Gain, "fixes worth most first")
+	}
+	require.NotNil(t, rep.WorstScenario)
+	require.Positive(t, rep.WorstScenario.TotalLoss, "the worst scenario costs something")
+	require.NotEmpty(t, rep.WorstScenario.Services)
+	require.NotEmpty(t, rep.RTO, "the demo has critical services")
+	for _, r := range rep.RTO {
+		require.LessOrEqual(t, r.Tier, 1)
+	}
+	require.NotEmpty(t, rep.RPO.Items)
+	require.GreaterOrEqual(t, len(rep.Readiness.Trend), 12, "a year of monthly points")
+	require.Equal(t, "2026-11", rep.Readiness.Trend[len(rep.Readiness.Trend)-1].Month)
+	require.Positive(t, rep.Risks.Heatmap.Total)
+	require.NotEmpty(t, rep.Risks.Top)
+
+	for _, lang := range report.Langs {
+		out, err := e.Render(ctx, report.Request{Period: "2026-11", Format: report.FormatHTML, Lang: lang})
+		require.NoError(t, err)
+		require.Equal(t, "text/html; charset=utf-8", out.ContentType)
+		assertSelfContained(t, string(out.Body))
+		require.Contains(t, string(out.Body), "<svg", "charts are inline SVG")
+		if lang == report.LangZH {
+			require.Contains(t, string(out.Body), "恢复时间目标 RTO")
+			require.Contains(t, string(out.Body), "风险评估")
+		} else {
+			require.Contains(t, string(out.Body), "Recovery status report")
+		}
+	}
+	t.Run("pdf", func(t *testing.T) { checkPDF(t, e) })
+}
+
+// assertSelfContained fails on anything an HTML file would fetch or run.
+func assertSelfContained(t *testing.T, html string) {
+	t.Helper()
+	require.NotContains(t, strings.ToLower(html), "<script")
+	require.NotRegexp(t, regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//`), html)
+	require.NotRegexp(t, regexp.MustCompile(`(?i)<link\b`), html)
+	require.NotRegexp(t, regexp.MustCompile(`(?i)url\(`), html)
+}
+
+// A month without records says so in words, section by section.
+func TestExecutiveReportEmptySectionsSaySo(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	rs := demo.Readiness(pool, demoNow)
+	e := report.NewExecutive(rs, report.ExecutiveOptions{ITSM: itsm.NewStore(pool)})
+	out, err := e.Render(t.Context(), report.Request{Period: "2026-10", Format: report.FormatHTML, Lang: report.LangEN})
+	require.NoError(t, err)
+	html := string(out.Body)
+	for _, words := range []string{"No readiness history", "No business services", "No disruption scenario", "No tier 0–1 service",
+		"No data-bearing", "No drill was completed", "No finding is open", "risk register is empty", "No business service is under",
+		"No major incident", "No release was deployed", "No continuity plan was invoked"} {
+		require.Contains(t, html, words)
+	}
+	assertSelfContained(t, html)
+}
+
+func TestExecutiveRequestValidation(t *testing.T) {
+	t.Parallel()
+	now := demoNow
+	for _, tc := range []struct {
+		q     report.Request
+		field string
+	}{
+		{report.Request{Period: "2026-13"}, "period"},
+		{report.Request{Period: "26-11"}, "period"},
+		{report.Request{Period: "2026-11'; DROP TABLE risks;--"}, "period"},
+		{report.Request{Period: "2027-01"}, "period"},
+		{report.Request{Period: "0000-01"}, "period"},
+		{report.Request{Format: "docx"}, "format"},
+		{report.Request{Lang: "fr"}, "lang"},
+		{report.Request{Lang: "zh-CN\x00"}, "lang"},
+	} {
+		_, _, err := tc.q.Validate(now)
+		require.Equal(t, orchestrator.EINVALID, orchestrator.ErrorCode(err), "%+v", tc.q)
+		require.Equal(t, tc.field, orchestrator.ErrorFields(err)[0].Field)
+	}
+	q := report.Request{}
+	from, to, err := q.Validate(now)
+	require.NoError(t, err)
+	require.Equal(t, "2026-11", q.Period)
+	require.Equal(t, report.FormatHTML, q.Format)
+	require.Equal(t, report.LangEN, q.Lang)
+	require.Equal(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), to)
+	require.Equal(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), from)
+}
+
+// The PDF is printed for real, its text read back with pdftotext in both
+// languages, and page one kept as a PNG.
+func checkPDF(t *testing.T, e *report.Executive) {
+	for _, tool := range []string{"pdftotext", "pdftoppm"} {
+		_, err := exec.LookPath(tool)
+		require.NoError(t, err, "%s (Debian poppler-utils) is installed by make test", tool)
+	}
+	dir := artifactDir(t)
+	for _, tc := range []struct{ lang, want string }{{report.LangEN, "Recovery"}, {report.LangZH, "恢复"}} {
+		out, err := e.Render(t.Context(), report.Request{Period: "2026-11", Format: report.FormatPDF, Lang: tc.lang})
+		require.NoError(t, err, "chromium (Debian chromium) is installed by make test")
+		require.Equal(t, "application/pdf", out.ContentType)
+		require.True(t, strings.HasPrefix(string(out.Body), "%PDF-"))
+		pdf := filepath.Join(dir, "executive-"+tc.lang+".pdf")
+		require.NoError(t, os.WriteFile(pdf, out.Body, 0o644))
+		text, err := exec.CommandContext(t.Context(), "pdftotext", "-layout", pdf, "-").Output()
+		require.NoError(t, err)
+		require.Contains(t, string(text), tc.want)
+		require.Contains(t, string(text), "1 / ", "pages are numbered")
+		if tc.lang == report.LangZH {
+			require.Contains(t, string(text), "恢复时间目标 RTO", "Chinese text is rendered as text, not boxes")
+		}
+		png := filepath.Join(dir, "executive-"+tc.lang+"-page1")
+		require.NoError(t, exec.CommandContext(t.Context(), "pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf, png).Run())
+		st, err := os.Stat(png + ".png")
+		require.NoError(t, err)
+		require.Positive(t, st.Size())
+		t.Logf("page one of the %s PDF: %s.png", tc.lang, png)
+	}
+}
+
+// Without Chromium a PDF is refused as unavailable, naming what is missing.
+func TestExecutivePDFWithoutChromium(t *testing.T) {
+	t.Parallel()
+	_, err := report.NewPrinter("/nonexistent/chromium", 0)
+	require.Error(t, err)
+	e := report.NewExecutive(demo.Readiness(nil, demoNow), report.ExecutiveOptions{})
+	_, err = e.Render(t.Context(), report.Request{Period: "2026-11", Format: report.FormatPDF})
+	require.Equal(t, orchestrator.EUNAVAILABLE, orchestrator.ErrorCode(err))
+	require.Contains(t, orchestrator.ErrorMessage(err), "chromium")
+}
