@@ -1,7 +1,6 @@
 package api
 
 import (
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -171,13 +170,8 @@ func (s *Server) revokeFeed(c *gin.Context) {
 // and is answered 401 without saying more. The request log records the
 // route, never the query string that carries the token.
 func (s *Server) calendarFeed(c *gin.Context) {
-	host := c.ClientIP()
-	if host == "" {
-		host = peerHost(c.Request.RemoteAddr)
-	}
-	if wait := s.authThrottle.wait(throttleKey(host), s.rt.Now()); wait > 0 {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		s.writeError(c, errThrottled)
+	host, ok := s.unthrottled(c)
+	if !ok {
 		return
 	}
 	token := c.Query("token")

@@ -104,12 +104,10 @@ func (s *Server) limit(rt Route) gin.HandlerFunc {
 	}
 }
 
-// authenticate resolves the bearer token to an actor and puts it in the
-// request context, where services find it for the audit log. A client
-// address that has failed too often is refused before its token is looked
-// at, whether or not the token is right. The client is the peer, or the
-// address a trusted proxy forwarded for (Options.TrustedProxies).
-func (s *Server) authenticate(c *gin.Context) {
+// unthrottled returns the client's address, or answers 429 with
+// Retry-After and returns false when that address has failed to
+// authenticate too often.
+func (s *Server) unthrottled(c *gin.Context) (string, bool) {
 	host := c.ClientIP()
 	if host == "" {
 		host = peerHost(c.Request.RemoteAddr)
@@ -117,6 +115,19 @@ func (s *Server) authenticate(c *gin.Context) {
 	if wait := s.authThrottle.wait(throttleKey(host), s.rt.Now()); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.writeError(c, errThrottled)
+		return "", false
+	}
+	return host, true
+}
+
+// authenticate resolves the bearer token to an actor and puts it in the
+// request context, where services find it for the audit log. A client
+// address that has failed too often is refused before its token is looked
+// at, whether or not the token is right. The client is the peer, or the
+// address a trusted proxy forwarded for (Options.TrustedProxies).
+func (s *Server) authenticate(c *gin.Context) {
+	host, ok := s.unthrottled(c)
+	if !ok {
 		return
 	}
 	// A request without a token guesses nothing: it is refused but neither
