@@ -102,6 +102,17 @@ func parseRecurrence(s string, loc *time.Location) (rec recurrence, err error) {
 	if opt.Count < 0 || opt.Count > 1000 {
 		return rec, errors.New("COUNT must be between 1 and 1000")
 	}
+	// RFC 5545 3.3.10: a BYDAY ordinal counts weeks within the month (at
+	// most 5) or the year (at most 53); the library panics beyond that.
+	limit := map[rrule.Frequency]int{rrule.MONTHLY: 5, rrule.YEARLY: 53}[opt.Freq]
+	for _, d := range opt.Byweekday {
+		switch n := d.N(); {
+		case n != 0 && limit == 0:
+			return rec, fmt.Errorf("BYDAY ordinal %d: ordinals are for monthly and yearly rules only", n)
+		case n > limit || n < -limit:
+			return rec, fmt.Errorf("BYDAY ordinal %d: within a %s rule it must be from -%d to %d", n, strings.ToLower(freq), limit, limit)
+		}
+	}
 	rec.opt = *opt
 	return rec, nil
 }

@@ -116,6 +116,8 @@ func TestRecurrenceRefusals(t *testing.T) {
 		"FREQ=YEARLY;" + strings.Repeat("x", 600): "at most 500 bytes",
 		"FREQ=YEARLY;DTSTART=20260101":            "DTSTART is not allowed",
 		"FREQ=YEARLY;BYSETPOS=1;FOO=1":            "unknown RRULE property",
+		"FREQ=MONTHLY;BYDAY=8FR":                  "from -5 to 5",
+		"FREQ=WEEKLY;BYDAY=1MO":                   "monthly and yearly rules only",
 	} {
 		_, err := parseRecurrence(rule, time.UTC)
 		require.Error(t, err, rule)
