@@ -32,11 +32,11 @@ func (s *Server) executiveReport(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if s.svc.Executive == nil {
+	if s.svc.Reports == nil {
 		s.writeError(c, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "the executive report is not configured on this server"))
 		return
 	}
-	out, err := s.svc.Executive.Render(c.Request.Context(), req)
+	out, err := s.svc.Reports.Render(c.Request.Context(), req, nil)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -58,8 +58,9 @@ type Services struct {
 	Drills *drills.Service
 	// Report scores readiness and keeps its daily history.
 	Report *report.Service
-	// Executive builds the executive recovery status report.
-	Executive *report.Executive
+	// Reports makes every report: the executive recovery status report and
+	// the others.
+	Reports *report.Reports
 }
 
 // Options configure a Server.

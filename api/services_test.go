@@ -55,7 +55,7 @@ func testServices(pool *pgxpool.Pool) Services {
 	s.Drills = drills.NewService(pool, rt, drills.Options{Runbooks: s.Runbooks, Executions: s.Executions, Schedules: s.Schedules, Impact: impacts})
 	s.Report = report.NewService(pool, rt, report.Options{Impact: impacts, Backups: s.Backups, Runbooks: s.Runbooks, Drills: s.Drills})
 	printer, _ := report.NewPrinter("", 0) // nil without Chromium: PDF requests then answer 503
-	s.Executive = report.NewExecutive(s.Report, report.ExecutiveOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer})
+	s.Reports = report.NewReports(s.Report, report.ReportOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer})
 	return s
 }
 

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
@@ -12,90 +11,7 @@ import (
 	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/impact"
-	"github.com/bcdr/bcdr/orchestrator/itsm"
-	"github.com/bcdr/bcdr/runbooks/execution"
 )
-
-// Formats and languages of the executive report.
-const (
-	FormatJSON = "json"
-	FormatHTML = "html"
-	FormatPDF  = "pdf"
-	LangEN     = "en"
-	LangZH     = "zh-CN"
-)
-
-// Formats lists the report formats; Langs its languages.
-var (
-	Formats = []string{FormatJSON, FormatHTML, FormatPDF}
-	Langs   = []string{LangEN, LangZH}
-)
-
-// ExecutiveOptions are what the executive report reads beyond readiness.
-type ExecutiveOptions struct {
-	ITSM       *itsm.Store
-	Executions *execution.Service
-	// PDF prints the HTML; nil means PDF is unavailable.
-	PDF *Printer
-}
-
-// Executive builds the executive recovery status report.
-type Executive struct {
-	r    *Service
-	opts ExecutiveOptions
-}
-
-// NewExecutive returns the executive report over readiness r.
-func NewExecutive(r *Service, opts ExecutiveOptions) *Executive {
-	return &Executive{r: r, opts: opts}
-}
-
-// Close stops the browser the PDFs are printed with, if one runs.
-func (e *Executive) Close() { e.opts.PDF.Close() }
-
-// Request asks for one report.
-type Request struct {
-	// Period is a month, YYYY-MM; empty is the current month.
-	Period string
-	Format string
-	Lang   string
-}
-
-var periodPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
-
-// Validate checks the request's fields, defaulting the empty ones, and
-// returns the period's bounds [from, to).
-func (q *Request) Validate(now time.Time) (from, to time.Time, err error) {
-	var v orchestrator.Validation
-	if q.Format == "" {
-		q.Format = FormatHTML
-	}
-	if q.Lang == "" {
-		q.Lang = LangEN
-	}
-	if q.Period == "" {
-		q.Period = now.UTC().Format("2006-01")
-	}
-	if !slices.Contains(Formats, q.Format) {
-		v.Add("format", "must be one of json, html, pdf")
-	}
-	if !slices.Contains(Langs, q.Lang) {
-		v.Add("lang", "must be one of en, zh-CN")
-	}
-	if !periodPattern.MatchString(q.Period) {
-		v.Add("period", "must be a month written YYYY-MM")
-	} else {
-		from, _ = time.Parse("2006-01", q.Period)
-		to = from.AddDate(0, 1, 0)
-		switch {
-		case from.After(now):
-			v.Add("period", "must not be a month in the future")
-		case from.Year() < 1970:
-			v.Add("period", "must be a month from 1970-01 on")
-		}
-	}
-	return from, to, v.Err()
-}
 
 // ExecutiveReport is the report's content, whatever its format.
 type ExecutiveReport struct {
@@ -126,13 +42,19 @@ type ExecutiveReport struct {
 	completed      []drills.Drill
 }
 
-// Build gathers the report for the validated request q.
-func (e *Executive) Build(ctx context.Context, q Request) (*ExecutiveReport, error) {
-	now := e.r.rt.Now().UTC()
-	from, to, err := q.Validate(now)
+// Executive gathers the executive report asked for.
+func (e *Reports) Executive(ctx context.Context, q Request) (*ExecutiveReport, error) {
+	q.Kind = KindExecutive
+	from, to, err := q.Validate(e.r.rt.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
+	return e.executive(ctx, q, from, to)
+}
+
+// executive gathers the executive report for the validated request q.
+func (e *Reports) executive(ctx context.Context, q Request, from, to time.Time) (*ExecutiveReport, error) {
+	now := e.r.rt.Now().UTC()
 	rep := &ExecutiveReport{Period: q.Period, Lang: q.Lang, From: from, To: to, GeneratedAt: now}
 	eg, gctx := errgroup.WithContext(ctx)
 	eg.Go(func() (err error) { rep.readiness, err = e.r.Readiness(gctx, Filter{}); return err })
@@ -175,7 +97,7 @@ func (e *Executive) Build(ctx context.Context, q Request) (*ExecutiveReport, err
 }
 
 // completedDrills are every completed drill, newest first.
-func (e *Executive) completedDrills(ctx context.Context) ([]drills.Drill, error) {
+func (e *Reports) completedDrills(ctx context.Context) ([]drills.Drill, error) {
 	var out []drills.Drill
 	page := orchestrator.Page{Limit: batch}
 	for {

@@ -23,7 +23,7 @@ func BenchmarkExecutiveReport(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			q := report.Request{Period: demoNow.Format("2006-01"), Format: tc.format, Lang: tc.lang}
 			for b.Loop() {
-				if _, err := e.Render(b.Context(), q); err != nil {
+				if _, err := e.Render(b.Context(), q, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

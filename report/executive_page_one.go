@@ -134,7 +134,7 @@ func lastAchieved(completed []drills.Drill, service string) (*orchestrator.Durat
 }
 
 // trend is the last readiness point of each of the 12 months up to to.
-func (e *Executive) trend(ctx context.Context, to time.Time) ([]TrendPoint, error) {
+func (e *Reports) trend(ctx context.Context, to time.Time) ([]TrendPoint, error) {
 	end := to.AddDate(0, 0, -1)
 	points, err := e.r.History(ctx, to.AddDate(-1, 0, 0), end)
 	if err != nil {
@@ -158,7 +158,7 @@ const scenarioCandidates = 12
 // worstScenario prices the scenarios that are some service's worst (for
 // RTO) and keeps the costliest: every service the scenario takes down, at
 // its estimated recovery time, by its approved BIA's loss curve.
-func (e *Executive) worstScenario(ctx context.Context, rep *ExecutiveReport) (*WorstScenario, error) {
+func (e *Reports) worstScenario(ctx context.Context, rep *ExecutiveReport) (*WorstScenario, error) {
 	type candidate struct {
 		d        impact.Disruption
 		services []string
@@ -201,7 +201,7 @@ func (e *Executive) worstScenario(ctx context.Context, rep *ExecutiveReport) (*W
 // priceScenario asks the what-if model what d takes down and costs; the
 // scenarios it cannot express (a region, a corruption) are priced over
 // the services whose worst scenario d is.
-func (e *Executive) priceScenario(ctx context.Context, rep *ExecutiveReport, d impact.Disruption, services []string) (*WorstScenario, error) {
+func (e *Reports) priceScenario(ctx context.Context, rep *ExecutiveReport, d impact.Disruption, services []string) (*WorstScenario, error) {
 	var sc impact.Scenario
 	switch d.Type {
 	case impact.DisruptionCI:

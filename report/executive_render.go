@@ -2,9 +2,7 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"strings"
@@ -26,49 +24,8 @@ var executiveTemplate = template.Must(template.New("executive.html").Funcs(templ
 	"join":  strings.Join,
 	"deref": func(b *bool) bool { return b != nil && *b },
 	"few":   few,
+	"css":   reportCSS,
 }).ParseFS(templateFS, "templates/executive.html"))
-
-// Content types of the formats.
-var contentTypes = map[string]string{
-	FormatJSON: "application/json",
-	FormatHTML: "text/html; charset=utf-8",
-	FormatPDF:  "application/pdf",
-}
-
-// Rendered is a report in its format.
-type Rendered struct {
-	Body        []byte
-	ContentType string
-	// Filename is a suggested name for a download.
-	Filename string
-}
-
-// Render builds the report asked for and writes it in its format.
-func (e *Executive) Render(ctx context.Context, q Request) (Rendered, error) {
-	if _, _, err := q.Validate(e.r.rt.Now().UTC()); err != nil {
-		return Rendered{}, err
-	}
-	if q.Format == FormatPDF && e.opts.PDF == nil {
-		return Rendered{}, errNoPrinter
-	}
-	rep, err := e.Build(ctx, q)
-	if err != nil {
-		return Rendered{}, err
-	}
-	out := Rendered{ContentType: contentTypes[q.Format], Filename: fmt.Sprintf("bcdr-executive-%s-%s.%s", rep.Period, rep.Lang, q.Format)}
-	switch q.Format {
-	case FormatJSON:
-		out.Body, err = json.Marshal(rep)
-	case FormatHTML:
-		out.Body, err = rep.HTML()
-	case FormatPDF:
-		var html []byte
-		if html, err = rep.HTML(); err == nil {
-			out.Body, err = e.opts.PDF.PDF(ctx, html, template.HTMLEscapeString(labels[rep.Lang]["page"]))
-		}
-	}
-	return out, err
-}
 
 // view is what the template draws.
 type view struct {
@@ -115,6 +72,9 @@ func (rep *ExecutiveReport) HTML() ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// Footer is what a printed copy's footer says before the page number.
+func (rep *ExecutiveReport) Footer() string { return labels[rep.Lang]["page"] }
 
 // rtoChart draws target, estimate and achieved RTO per critical service,
 // in hours.

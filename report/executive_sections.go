@@ -198,7 +198,7 @@ const listLimit = 25
 // rpoSection judges every data-bearing CI a business service depends on
 // against the smallest RPO of those services, by its newest verified
 // backup.
-func (e *Executive) rpoSection(ctx context.Context, rep *ExecutiveReport, now time.Time) (RPOSection, error) {
+func (e *Reports) rpoSection(ctx context.Context, rep *ExecutiveReport, now time.Time) (RPOSection, error) {
 	sec := RPOSection{Counts: map[string]int{}, Items: []RPORow{}}
 	snap, err := e.r.opts.Impact.Graphs().Current(ctx)
 	if err != nil {
@@ -250,7 +250,7 @@ func (e *Executive) rpoSection(ctx context.Context, rep *ExecutiveReport, now ti
 }
 
 // drillSection is the year's coverage and results.
-func (e *Executive) drillSection(ctx context.Context, year int) (DrillSection, error) {
+func (e *Reports) drillSection(ctx context.Context, year int) (DrillSection, error) {
 	sec := DrillSection{Year: year, Results: map[string]int{}, Overdue: []string{}}
 	cov, err := e.r.opts.Drills.Coverage(ctx, year)
 	if err != nil {
@@ -290,7 +290,7 @@ var ageBuckets = []struct {
 }{{"0-30", 30}, {"31-90", 90}, {"91-180", 180}, {"181+", 1 << 30}}
 
 // findingSection counts the open findings by age.
-func (e *Executive) findingSection(ctx context.Context, now time.Time) (FindingSection, error) {
+func (e *Reports) findingSection(ctx context.Context, now time.Time) (FindingSection, error) {
 	sec := FindingSection{ByAge: make([]AgeBucket, len(ageBuckets))}
 	for i, b := range ageBuckets {
 		sec.ByAge[i].Label = b.label
@@ -326,7 +326,7 @@ func (e *Executive) findingSection(ctx context.Context, now time.Time) (FindingS
 }
 
 // riskSection is the heat map and the five risks of largest ALE.
-func (e *Executive) riskSection(ctx context.Context) (RiskSection, error) {
+func (e *Reports) riskSection(ctx context.Context) (RiskSection, error) {
 	sec := RiskSection{Top: []RiskRow{}}
 	var err error
 	if sec.Heatmap, err = e.r.opts.Impact.Heatmap(ctx); err != nil {
@@ -357,7 +357,7 @@ func (e *Executive) riskSection(ctx context.Context) (RiskSection, error) {
 
 // slaSection measures every service under an SLA in the period and the
 // month before.
-func (e *Executive) slaSection(ctx context.Context, rep *ExecutiveReport, from, to time.Time) (SLASection, error) {
+func (e *Reports) slaSection(ctx context.Context, rep *ExecutiveReport, from, to time.Time) (SLASection, error) {
 	sec := SLASection{Items: []SLARow{}}
 	now := rep.GeneratedAt
 	if to.After(now) {
@@ -385,7 +385,7 @@ func (e *Executive) slaSection(ctx context.Context, rep *ExecutiveReport, from, 
 
 // incidentSection lists the period's major incidents and counts the
 // previous month's.
-func (e *Executive) incidentSection(ctx context.Context, from, to time.Time) (IncidentSection, error) {
+func (e *Reports) incidentSection(ctx context.Context, from, to time.Time) (IncidentSection, error) {
 	sec := IncidentSection{Items: []IncidentRow{}}
 	if e.opts.ITSM == nil {
 		return sec, nil
@@ -408,7 +408,7 @@ func (e *Executive) incidentSection(ctx context.Context, from, to time.Time) (In
 }
 
 // deploymentSection lists the releases deployed in the period.
-func (e *Executive) deploymentSection(ctx context.Context, from, to time.Time) (DeploymentSection, error) {
+func (e *Reports) deploymentSection(ctx context.Context, from, to time.Time) (DeploymentSection, error) {
 	sec := DeploymentSection{Items: []ReleaseRow{}}
 	if e.opts.ITSM == nil {
 		return sec, nil
@@ -433,7 +433,7 @@ func (e *Executive) deploymentSection(ctx context.Context, from, to time.Time) (
 
 // invocationSection lists the runbook invocations started in the period;
 // executions come newest first, so the walk stops before the period.
-func (e *Executive) invocationSection(ctx context.Context, from, to time.Time) (InvocationSection, error) {
+func (e *Reports) invocationSection(ctx context.Context, from, to time.Time) (InvocationSection, error) {
 	sec := InvocationSection{Items: []InvocationRow{}}
 	if e.opts.Executions == nil {
 		return sec, nil

@@ -30,7 +30,7 @@ var demoNow = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 // seedExecutive seeds the demo organisation on its own database and
 // returns the executive report over it, printing PDFs when Chromium is
 // installed (a missing printer fails the PDF tests, it never skips them).
-func seedExecutive(t testing.TB) *report.Executive {
+func seedExecutive(t testing.TB) *report.Reports {
 	t.Helper()
 	pool := pgtest.New(t)
 	reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
@@ -40,12 +40,12 @@ func seedExecutive(t testing.TB) *report.Executive {
 	_, err := demo.Seed(ctx, pool, reg, demo.Options{Now: demoNow})
 	require.NoError(t, err)
 	rs := demo.Readiness(pool, demoNow)
-	opts := report.ExecutiveOptions{ITSM: itsm.NewStore(pool), Executions: execution.NewService(pool, orchestrator.Runtime{}, nil, execution.Options{})}
+	opts := report.ReportOptions{ITSM: itsm.NewStore(pool), Executions: execution.NewService(pool, orchestrator.Runtime{}, nil, execution.Options{})}
 	if p, err := report.NewPrinter("", 0); err == nil {
 		opts.PDF = p
 		t.Cleanup(p.Close)
 	}
-	return report.NewExecutive(rs, opts)
+	return report.NewReports(rs, opts)
 }
 
 // artifactDir is where tests keep what a person looks at: $BCDR_TEST_ARTIFACTS
@@ -66,7 +66,7 @@ func TestExecutiveReportDemo(t *testing.T) {
 	e := seedExecutive(t)
 	ctx := t.Context()
 
-	out, err := e.Render(ctx, report.Request{Period: "2026-11", Format: report.FormatJSON, Lang: report.LangEN})
+	out, err := e.Render(ctx, report.Request{Period: "2026-11", Format: report.FormatJSON, Lang: report.LangEN}, nil)
 	require.NoError(t, err)
 	require.Equal(t, "application/json", out.ContentType)
 	var body map[string]json.RawMessage
@@ -76,7 +76,7 @@ func TestExecutiveReportDemo(t *testing.T) {
 		require.Contains(t, body, section)
 		require.NotEqual(t, "null", string(body[section]), "%s has data on the demo", section)
 	}
-	rep, err := e.Build(ctx, report.Request{Period: "2026-11", Format: report.FormatJSON})
+	rep, err := e.Executive(ctx, report.Request{Period: "2026-11", Format: report.FormatJSON})
 	require.NoError(t, err)
 	require.Len(t, rep.TopFixes, 5)
 	for i := 1; i < len(rep.TopFixes); i++ {
@@ -96,7 +96,7 @@ func TestExecutiveReportDemo(t *testing.T) {
 	require.NotEmpty(t, rep.Risks.Top)
 
 	for _, lang := range report.Langs {
-		out, err := e.Render(ctx, report.Request{Period: "2026-11", Format: report.FormatHTML, Lang: lang})
+		out, err := e.Render(ctx, report.Request{Period: "2026-11", Format: report.FormatHTML, Lang: lang}, nil)
 		require.NoError(t, err)
 		require.Equal(t, "text/html; charset=utf-8", out.ContentType)
 		assertSelfContained(t, string(out.Body))
@@ -125,8 +125,8 @@ func TestExecutiveReportEmptySectionsSaySo(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
 	rs := demo.Readiness(pool, demoNow)
-	e := report.NewExecutive(rs, report.ExecutiveOptions{ITSM: itsm.NewStore(pool)})
-	out, err := e.Render(t.Context(), report.Request{Period: "2026-10", Format: report.FormatHTML, Lang: report.LangEN})
+	e := report.NewReports(rs, report.ReportOptions{ITSM: itsm.NewStore(pool)})
+	out, err := e.Render(t.Context(), report.Request{Period: "2026-10", Format: report.FormatHTML, Lang: report.LangEN}, nil)
 	require.NoError(t, err)
 	html := string(out.Body)
 	for _, words := range []string{"No readiness history", "No business services", "No disruption scenario", "No tier 0–1 service",
@@ -169,14 +169,14 @@ func TestExecutiveRequestValidation(t *testing.T) {
 
 // The PDF is printed for real, its text read back with pdftotext in both
 // languages, and page one kept as a PNG.
-func checkPDF(t *testing.T, e *report.Executive) {
+func checkPDF(t *testing.T, e *report.Reports) {
 	for _, tool := range []string{"pdftotext", "pdftoppm"} {
 		_, err := exec.LookPath(tool)
 		require.NoError(t, err, "%s (Debian poppler-utils) is installed by make test", tool)
 	}
 	dir := artifactDir(t)
 	for _, tc := range []struct{ lang, want string }{{report.LangEN, "Recovery"}, {report.LangZH, "恢复"}} {
-		out, err := e.Render(t.Context(), report.Request{Period: "2026-11", Format: report.FormatPDF, Lang: tc.lang})
+		out, err := e.Render(t.Context(), report.Request{Period: "2026-11", Format: report.FormatPDF, Lang: tc.lang}, nil)
 		require.NoError(t, err, "chromium (Debian chromium) is installed by make test")
 		require.Equal(t, "application/pdf", out.ContentType)
 		require.True(t, strings.HasPrefix(string(out.Body), "%PDF-"))
@@ -203,8 +203,8 @@ func TestExecutivePDFWithoutChromium(t *testing.T) {
 	t.Parallel()
 	_, err := report.NewPrinter("/nonexistent/chromium", 0)
 	require.Error(t, err)
-	e := report.NewExecutive(demo.Readiness(nil, demoNow), report.ExecutiveOptions{})
-	_, err = e.Render(t.Context(), report.Request{Period: "2026-11", Format: report.FormatPDF})
+	e := report.NewReports(demo.Readiness(nil, demoNow), report.ReportOptions{})
+	_, err = e.Render(t.Context(), report.Request{Period: "2026-11", Format: report.FormatPDF}, nil)
 	require.Equal(t, orchestrator.EUNAVAILABLE, orchestrator.ErrorCode(err))
 	require.Contains(t, orchestrator.ErrorMessage(err), "chromium")
 }

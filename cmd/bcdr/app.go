@@ -68,7 +68,7 @@ func newApp(db *database) *app {
 	if err != nil {
 		rt.Log().Info("PDF reports unavailable", "reason", err.Error())
 	}
-	s.Executive = report.NewExecutive(s.Report, report.ExecutiveOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer})
+	s.Reports = report.NewReports(s.Report, report.ReportOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer})
 	return a
 }
 

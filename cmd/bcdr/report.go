@@ -28,9 +28,9 @@ func runReport(ctx context.Context, args []string, env map[string]string, stdout
 	}
 	return withDatabase(ctx, "report executive", args[1:], env, stderr, addFlags, true, func(ctx context.Context, db *database, _ []string) error {
 		start := time.Now()
-		exec := newApp(db).services.Executive
+		exec := newApp(db).services.Reports
 		defer exec.Close()
-		r, err := exec.Render(ctx, q)
+		r, err := exec.Render(ctx, q, nil)
 		if err != nil {
 			return err
 		}

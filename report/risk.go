@@ -1,0 +1,13 @@
+package report
+
+import (
+	"context"
+	"time"
+
+	"github.com/bcdr/bcdr/orchestrator"
+)
+
+// riskReport is not built yet.
+func (e *Reports) riskReport(ctx context.Context, q Request, from, to time.Time) (any, htmlPage, error) {
+	return nil, nil, orchestrator.Errorf(orchestrator.EUNAVAILABLE, "the %s report is not built yet", KindRisk)
+}
