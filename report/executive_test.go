@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/demo"
@@ -27,18 +28,20 @@ import (
 // demoNow anchors the demo the report tests read.
 var demoNow = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 
-// seedExecutive seeds the demo organisation on its own database and
-// returns the executive report over it, printing PDFs when Chromium is
-// installed (a missing printer fails the PDF tests, it never skips them).
+// seedExecutive returns the reports over the demo organisation, seeded
+// once per test run and cloned for each test, printing PDFs when Chromium
+// is installed (a missing printer fails the PDF tests, it never skips
+// them).
 func seedExecutive(t testing.TB) *report.Reports {
 	t.Helper()
-	pool := pgtest.New(t)
-	reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
-		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
-		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
-	ctx := orchestrator.WithActor(context.Background(), orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
-	_, err := demo.Seed(ctx, pool, reg, demo.Options{Now: demoNow})
-	require.NoError(t, err)
+	pool := pgtest.Seeded(t, "demo", func(ctx context.Context, pool *pgxpool.Pool) error {
+		reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
+			directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
+			itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
+		ctx = orchestrator.WithActor(ctx, orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
+		_, err := demo.Seed(ctx, pool, reg, demo.Options{Now: demoNow})
+		return err
+	})
 	rs := demo.Readiness(pool, demoNow)
 	opts := report.ReportOptions{ITSM: itsm.NewStore(pool), Executions: execution.NewService(pool, orchestrator.Runtime{}, nil, execution.Options{})}
 	if p, err := report.NewPrinter("", 0); err == nil {
