@@ -131,10 +131,14 @@ func (e *testEnv) do(method, path string, role orchestrator.Role, body any) *res
 	return e.send(method, path, role, contentType, raw)
 }
 
-// send is do with a raw body of the given content type.
-func (e *testEnv) send(method, path string, role orchestrator.Role, contentType string, raw []byte) *response {
+// send is do with a raw body of the given content type and headers given
+// as name, value pairs.
+func (e *testEnv) send(method, path string, role orchestrator.Role, contentType string, raw []byte, headers ...string) *response {
 	e.t.Helper()
 	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -90,14 +90,19 @@ func TestDemoReadinessAndHistory(t *testing.T) {
 	require.Len(t, again, 1)
 	require.Equal(t, report.SourceScheduler, again[0].Source)
 
-	// The daily schedule is created once, however many replicas start.
-	schedules := scheduler.NewService(pool, orchestrator.Runtime{}, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindReadinessSnapshot}})
+	// The daily snapshot and the monthly report are created once, however
+	// many replicas start.
+	schedules := scheduler.NewService(pool, orchestrator.Runtime{}, scheduler.ServiceOptions{
+		Handled: []scheduler.Kind{scheduler.KindReadinessSnapshot, scheduler.KindReport},
+		Targets: map[scheduler.Kind]func(string) error{scheduler.KindReport: report.CheckTarget}})
 	for range 2 {
-		require.NoError(t, report.EnsureSchedule(ctx, schedules))
+		require.NoError(t, report.EnsureSchedules(ctx, schedules))
 	}
-	l, err := schedules.List(ctx, scheduler.Filter{Kind: scheduler.KindReadinessSnapshot}, orchestrator.Page{Limit: 10})
-	require.NoError(t, err)
-	require.Len(t, l.Items, 1)
+	for _, kind := range []scheduler.Kind{scheduler.KindReadinessSnapshot, scheduler.KindReport} {
+		l, err := schedules.List(ctx, scheduler.Filter{Kind: kind}, orchestrator.Page{Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, l.Items, 1)
+	}
 	msg, err := rs.HandleRun(ctx, scheduler.Run{})
 	require.NoError(t, err)
 	require.Contains(t, msg, "readiness on 2026-11-21")

@@ -53,7 +53,7 @@ type Table struct {
 	Head    []string
 	Numeric []bool
 	Rows    [][]Cell
-	// Hidden counts rows left out of a long table; the note says so.
+	// Hidden counts rows left out of a long table; a note under it says so.
 	Hidden int
 }
 
@@ -104,7 +104,8 @@ func (d *Document) Footer() string { return d.FooterText }
 
 // documentTemplate draws every Document.
 var documentTemplate = template.Must(template.New("document.html").Funcs(template.FuncMap{
-	"css": reportCSS,
+	"css":  reportCSS,
+	"more": func(lang string, n int) string { return fmt.Sprintf("%d %s", n, commonWords[lang]["more"]) },
 }).ParseFS(templateFS, "templates/document.html"))
 
 // HTML writes the document as one self-contained HTML file.

@@ -19,7 +19,7 @@ var commonWords = dict{
 		"rto":       "RTO",
 		"rpo":       "RPO",
 		"mtpd":      "MTPD",
-		"more":      "more not listed",
+		"more":      "more not listed (the JSON format has every row)",
 	},
 	LangZH: {
 		"generated": "生成时间",
@@ -35,7 +35,7 @@ var commonWords = dict{
 		"rto":       "恢复时间目标 RTO",
 		"rpo":       "恢复点目标 RPO",
 		"mtpd":      "最大可容忍中断时间 MTPD",
-		"more":      "项未列出",
+		"more":      "项未列出（JSON 格式包含全部记录）",
 	},
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/*.css
 var templateFS embed.FS
 
 // executiveTemplate is the report's one page template: inline CSS and SVG,

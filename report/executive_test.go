@@ -34,6 +34,13 @@ var demoNow = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 // them).
 func seedExecutive(t testing.TB) *report.Reports {
 	t.Helper()
+	e, _ := seedDemo(t)
+	return e
+}
+
+// seedDemo is seedExecutive with the pool the reports read.
+func seedDemo(t testing.TB) (*report.Reports, *pgxpool.Pool) {
+	t.Helper()
 	pool := pgtest.Seeded(t, "demo", func(ctx context.Context, pool *pgxpool.Pool) error {
 		reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
 			directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
@@ -48,7 +55,7 @@ func seedExecutive(t testing.TB) *report.Reports {
 		opts.PDF = p
 		t.Cleanup(p.Close)
 	}
-	return report.NewReports(rs, opts)
+	return report.NewReports(rs, opts), pool
 }
 
 // artifactDir is where tests keep what a person looks at: $BCDR_TEST_ARTIFACTS
@@ -111,7 +118,10 @@ func TestExecutiveReportDemo(t *testing.T) {
 			require.Contains(t, string(out.Body), "Recovery status report")
 		}
 	}
-	t.Run("pdf", func(t *testing.T) { checkPDF(t, e) })
+	t.Run("pdf", func(t *testing.T) {
+		checkPDF(t, e, report.Request{Period: "2026-11"}, map[string][]string{
+			report.LangEN: {"Recovery status report"}, report.LangZH: {"恢复状态报告", "恢复时间目标 RTO"}})
+	})
 }
 
 // assertSelfContained fails on anything an HTML file would fetch or run.
@@ -170,37 +180,6 @@ func TestExecutiveRequestValidation(t *testing.T) {
 	require.Equal(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), from)
 }
 
-// The PDF is printed for real, its text read back with pdftotext in both
-// languages, and page one kept as a PNG.
-func checkPDF(t *testing.T, e *report.Reports) {
-	for _, tool := range []string{"pdftotext", "pdftoppm"} {
-		_, err := exec.LookPath(tool)
-		require.NoError(t, err, "%s (Debian poppler-utils) is installed by make test", tool)
-	}
-	dir := artifactDir(t)
-	for _, tc := range []struct{ lang, want string }{{report.LangEN, "Recovery"}, {report.LangZH, "恢复"}} {
-		out, err := e.Render(t.Context(), report.Request{Period: "2026-11", Format: report.FormatPDF, Lang: tc.lang}, nil)
-		require.NoError(t, err, "chromium (Debian chromium) is installed by make test")
-		require.Equal(t, "application/pdf", out.ContentType)
-		require.True(t, strings.HasPrefix(string(out.Body), "%PDF-"))
-		pdf := filepath.Join(dir, "executive-"+tc.lang+".pdf")
-		require.NoError(t, os.WriteFile(pdf, out.Body, 0o644))
-		text, err := exec.CommandContext(t.Context(), "pdftotext", "-layout", pdf, "-").Output()
-		require.NoError(t, err)
-		require.Contains(t, string(text), tc.want)
-		require.Contains(t, string(text), "1 / ", "pages are numbered")
-		if tc.lang == report.LangZH {
-			require.Contains(t, string(text), "恢复时间目标 RTO", "Chinese text is rendered as text, not boxes")
-		}
-		png := filepath.Join(dir, "executive-"+tc.lang+"-page1")
-		require.NoError(t, exec.CommandContext(t.Context(), "pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf, png).Run())
-		st, err := os.Stat(png + ".png")
-		require.NoError(t, err)
-		require.Positive(t, st.Size())
-		t.Logf("page one of the %s PDF: %s.png", tc.lang, png)
-	}
-}
-
 // Without Chromium a PDF is refused as unavailable, naming what is missing.
 func TestExecutivePDFWithoutChromium(t *testing.T) {
 	t.Parallel()
@@ -210,4 +189,41 @@ func TestExecutivePDFWithoutChromium(t *testing.T) {
 	_, err = e.Render(t.Context(), report.Request{Period: "2026-11", Format: report.FormatPDF}, nil)
 	require.Equal(t, orchestrator.EUNAVAILABLE, orchestrator.ErrorCode(err))
 	require.Contains(t, orchestrator.ErrorMessage(err), "chromium")
+}
+
+// checkPDF prints the report q asks for in each language, reads its
+// text back with pdftotext for want's words (Chinese rendered as text, not
+// boxes), checks the pages are numbered and keeps page one as a PNG.
+func checkPDF(t *testing.T, e *report.Reports, q report.Request, want map[string][]string) {
+	t.Helper()
+	for _, tool := range []string{"pdftotext", "pdftoppm"} {
+		_, err := exec.LookPath(tool)
+		require.NoError(t, err, "%s (Debian poppler-utils) is installed by make test", tool)
+	}
+	dir := artifactDir(t)
+	for _, lang := range report.Langs {
+		q.Lang, q.Format = lang, report.FormatPDF
+		start := time.Now()
+		out, err := e.Render(t.Context(), q, nil)
+		require.NoError(t, err, "chromium (Debian chromium) is installed by make test")
+		t.Logf("%s report %s PDF (%s): %d bytes in %s", q.Kind, q.Period, lang, len(out.Body), time.Since(start).Round(time.Millisecond))
+		require.Equal(t, "application/pdf", out.ContentType)
+		require.True(t, strings.HasPrefix(string(out.Body), "%PDF-"))
+		pdf := filepath.Join(dir, out.Filename)
+		require.NoError(t, os.WriteFile(pdf, out.Body, 0o644))
+		raw, err := exec.CommandContext(t.Context(), "pdftotext", "-layout", pdf, "-").Output()
+		require.NoError(t, err)
+		// The layout spreads a heading's words apart; one space is enough.
+		text := strings.Join(strings.Fields(string(raw)), " ")
+		for _, w := range want[lang] {
+			require.Contains(t, text, w, "%s PDF (%s)", q.Kind, lang)
+		}
+		require.Contains(t, text, "1 / ", "pages are numbered")
+		png := strings.TrimSuffix(pdf, ".pdf") + "-page1"
+		require.NoError(t, exec.CommandContext(t.Context(), "pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf, png).Run())
+		st, err := os.Stat(png + ".png")
+		require.NoError(t, err)
+		require.Positive(t, st.Size())
+		t.Logf("page one of the %s %s PDF: %s.png", q.Kind, lang, png)
+	}
 }

@@ -146,7 +146,7 @@ func (s *Service) approvedRunbooks(ctx context.Context) (map[string][]runbookFac
 	if len(ids) == 0 {
 		return out, nil
 	}
-	briefs, err := s.opts.Runbooks.Briefs(ctx, ids, runbooks.BriefOptions{Staleness: true})
+	briefs, err := s.opts.Runbooks.Briefs(ctx, ids, runbooks.BriefOptions{Staleness: true, Outline: true})
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -134,20 +133,4 @@ func (s *Service) HandleRun(ctx context.Context, _ scheduler.Run) (string, error
 		return "", err
 	}
 	return fmt.Sprintf("readiness on %s: %.1f (%s)", p.Day, p.Score, p.Status), nil
-}
-
-// ScheduleName names the daily snapshot's schedule.
-const ScheduleName = "readiness-snapshot"
-
-// EnsureSchedule creates the daily snapshot's schedule unless one of its
-// name exists. Replicas starting together race on the schedule's unique
-// name; the losers find it there, so it is created once.
-func EnsureSchedule(ctx context.Context, schedules *scheduler.Service) error {
-	name, kind, target, spec, tz := ScheduleName, scheduler.KindReadinessSnapshot, "organisation", "10 0 * * *", "UTC"
-	_, err := schedules.Create(ctx, scheduler.Input{Name: &name, Kind: &kind, Target: &target, Cron: &spec, Timezone: &tz})
-	var e *orchestrator.Error
-	if errors.As(err, &e) && e.Code == orchestrator.ECONFLICT {
-		return nil
-	}
-	return err
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -69,21 +70,36 @@ type ReportOptions struct {
 	Executions *execution.Service
 	// PDF prints the HTML; nil means PDF is unavailable.
 	PDF *Printer
+	// Replica names this process in the jobs it runs.
+	Replica string
 }
 
-// Reports makes every report, in every format and language.
+// Reports makes every report, in every format and language, archives
+// them and runs the jobs of those nobody waited for.
 type Reports struct {
 	r    *Service
 	opts ReportOptions
+
+	// jobsCtx ends the jobs running in the background at Close.
+	jobsCtx  context.Context
+	stopJobs context.CancelFunc
+	jobs     sync.WaitGroup
 }
 
 // NewReports returns the reports over readiness r.
 func NewReports(r *Service, opts ReportOptions) *Reports {
-	return &Reports{r: r, opts: opts}
+	e := &Reports{r: r, opts: opts}
+	e.jobsCtx, e.stopJobs = context.WithCancel(context.Background())
+	return e
 }
 
-// Close stops the browser the PDFs are printed with, if one runs.
-func (e *Reports) Close() { e.opts.PDF.Close() }
+// Close ends the report jobs running here (each recorded as failed, to
+// be asked for again) and stops the browser the PDFs are printed with.
+func (e *Reports) Close() {
+	e.stopJobs()
+	e.jobs.Wait()
+	e.opts.PDF.Close()
+}
 
 // Request asks for one report.
 type Request struct {

@@ -85,15 +85,19 @@ func (s *Service) List(ctx context.Context, f Filter, page orchestrator.Page) (o
 			return orchestrator.List[Summary]{}, orchestrator.Invalid("after", "is not a cursor returned by this server")
 		}
 	}
+	// One pass over each runbook's versions gives every figure the list
+	// shows and filters on.
 	const query = `SELECT r.id, r.title, coalesce(c.key, ''), r.failed, r.updated_at, r.retired_at IS NOT NULL,
-		(SELECT max(version) FROM runbook_versions v WHERE v.runbook_id = r.id AND v.status = 'approved'),
-		(SELECT max(version) FROM runbook_versions v WHERE v.runbook_id = r.id AND v.status = 'draft'),
-		(SELECT max(version) FROM runbook_versions v WHERE v.runbook_id = r.id)
+		vs.approved, vs.draft, vs.latest
 		FROM runbooks r LEFT JOIN cis c ON c.id = r.service_id
+		CROSS JOIN LATERAL (SELECT max(v.version) FILTER (WHERE v.status = 'approved') AS approved,
+			max(v.version) FILTER (WHERE v.status = 'draft') AS draft, max(v.version) AS latest,
+			bool_or(v.status <> 'draft') AS settled
+			FROM runbook_versions v WHERE v.runbook_id = r.id) vs
 		WHERE ($1 = '' OR c.key = $1) AND r.id > $2
 		AND ($3 = '' OR ($3 = 'retired') = (r.retired_at IS NOT NULL))
-		AND ($3 <> 'approved' OR EXISTS (SELECT 1 FROM runbook_versions v WHERE v.runbook_id = r.id AND v.status = 'approved'))
-		AND ($3 <> 'draft' OR NOT EXISTS (SELECT 1 FROM runbook_versions v WHERE v.runbook_id = r.id AND v.status <> 'draft'))
+		AND ($3 <> 'approved' OR vs.approved IS NOT NULL)
+		AND ($3 <> 'draft' OR NOT coalesce(vs.settled, false))
 		ORDER BY r.id LIMIT $4`
 	rows, err := s.pool.Query(ctx, query, f.Service, after, f.Status, page.Limit+1)
 	if err != nil {

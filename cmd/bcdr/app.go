@@ -45,9 +45,10 @@ func newApp(db *database) *app {
 	s.Imports = importRegistry()
 	s.Directory = directory.NewService(pool, rt)
 	s.ITSM = itsm.NewStore(pool)
-	s.Notify = notify.NewService(pool, rt, a.cfg.secrets())
+	s.Notify = notify.NewService(pool, rt, a.cfg.secrets(), notify.WithSMTP(a.cfg.smtp()))
 	// The API accepts a schedule only of a kind the scheduler has a job for.
-	s.Schedules = scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: slices.Collect(maps.Keys(a.jobs()))})
+	s.Schedules = scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: slices.Collect(maps.Keys(a.jobs())),
+		Targets: map[scheduler.Kind]func(string) error{scheduler.KindReport: report.CheckTarget}})
 	// Backup checks judge RPOs by the impact model's roll-down, and the
 	// impact model's gaps ask backup which CIs have targets: the roll-down
 	// is looked up when a check runs, by then both exist.
@@ -68,7 +69,8 @@ func newApp(db *database) *app {
 	if err != nil {
 		rt.Log().Info("PDF reports unavailable", "reason", err.Error())
 	}
-	s.Reports = report.NewReports(s.Report, report.ReportOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer})
+	s.Reports = report.NewReports(s.Report, report.ReportOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer,
+		Replica: a.cfg.Replica})
 	return a
 }
 
@@ -127,6 +129,9 @@ func (a *app) jobs() map[scheduler.Kind]scheduler.Handler {
 		},
 		scheduler.KindReadinessSnapshot: func(ctx context.Context, run scheduler.Run) (string, error) {
 			return a.services.Report.HandleRun(ctx, run)
+		},
+		scheduler.KindReport: func(ctx context.Context, run scheduler.Run) (string, error) {
+			return a.services.Reports.HandleRun(ctx, run)
 		},
 	}
 }

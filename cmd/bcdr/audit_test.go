@@ -18,7 +18,8 @@ import (
 func TestAuditKeyAndAnchors(t *testing.T) {
 	url, dataDir, kitDir := emptyDatabase(t), t.TempDir(), t.TempDir()
 	env := []string{"DATABASE_URL=" + url, "BCDR_DATA_DIR=" + dataDir, "BCDR_KIT_DIR=" + kitDir}
-	// Two rows: the first admin token and the readiness snapshot's schedule.
+	// Three rows: the first admin token, the readiness snapshot's schedule
+	// and the monthly executive report's.
 	p := startServe(t, env...)
 	p.waitReady(t, 60*time.Second)
 	anchorLog := filepath.Join(kitDir, "audit-anchors.log")
@@ -30,7 +31,7 @@ func TestAuditKeyAndAnchors(t *testing.T) {
 	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 	logged, err := os.ReadFile(anchorLog)
 	require.NoError(t, err)
-	require.Regexp(t, `^bcdr-audit-anchor v1 at=\S+ id=\d+ rows=2 hash=[0-9a-f]{64} sig=[0-9a-f]{64}\n$`, string(logged))
+	require.Regexp(t, `^bcdr-audit-anchor v1 at=\S+ id=\d+ rows=3 hash=[0-9a-f]{64} sig=[0-9a-f]{64}\n$`, string(logged))
 
 	_, stderr, code := runBCDR(t, env, "token", "create", "--name", "auditor", "--role", "auditor")
 	require.Equal(t, 0, code, stderr)
@@ -43,7 +44,7 @@ func TestAuditKeyAndAnchors(t *testing.T) {
 
 	stdout, stderr, code := runBCDR(t, env, "audit", "verify")
 	require.Equal(t, 0, code, stderr)
-	require.Equal(t, "audit chain intact: 3 rows verified (3 keyed)\n", stdout)
+	require.Equal(t, "audit chain intact: 4 rows verified (4 keyed)\n", stdout)
 	for _, file := range []string{anchorLog, kitAnchor} {
 		stdout, stderr, code = runBCDR(t, env, "audit", "verify", "--anchor", file)
 		require.Equal(t, 0, code, stderr)
@@ -61,7 +62,7 @@ func TestAuditKeyAndAnchors(t *testing.T) {
 
 	// An anchor line altered by hand is refused.
 	forged := filepath.Join(t.TempDir(), "forged.log")
-	require.NoError(t, os.WriteFile(forged, []byte(strings.Replace(string(logged), "rows=2 ", "rows=0 ", 1)), 0o644))
+	require.NoError(t, os.WriteFile(forged, []byte(strings.Replace(string(logged), "rows=3 ", "rows=0 ", 1)), 0o644))
 	_, stderr, code = runBCDR(t, env, "audit", "verify", "--anchor", forged)
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "anchor file "+forged+" line 1: anchor signature does not match")
@@ -71,7 +72,7 @@ func TestAuditKeyAndAnchors(t *testing.T) {
 	superuser(t, url, `DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)`)
 	stdout, _, code = runBCDR(t, env, "audit", "verify")
 	require.Equal(t, 0, code, "the chain alone cannot tell")
-	require.Contains(t, stdout, "2 rows verified")
+	require.Contains(t, stdout, "3 rows verified")
 	stdout, _, code = runBCDR(t, env, "audit", "verify", "--anchor", kitAnchor)
 	require.Equal(t, 1, code)
 	require.Regexp(t, `audit log BROKEN against anchor .*audit-anchor.txt line 1: row \d+, anchored at \S+, is missing \(the newest rows were deleted\)`, stdout)
@@ -79,7 +80,7 @@ func TestAuditKeyAndAnchors(t *testing.T) {
 	superuser(t, url, `TRUNCATE audit_log`)
 	stdout, _, code = runBCDR(t, env, "audit", "verify", "--anchor", anchorLog)
 	require.Equal(t, 1, code)
-	require.Contains(t, stdout, "the audit log is empty, but 2 rows up to row")
+	require.Contains(t, stdout, "the audit log is empty, but 3 rows up to row")
 	require.Contains(t, stdout, "(the table was truncated)")
 }
 

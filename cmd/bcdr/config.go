@@ -17,6 +17,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/bcdr/bcdr/api"
+	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/outbound"
 	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
@@ -63,6 +64,19 @@ type config struct {
 	// Retention is how long finished schedule runs, backup checks and
 	// delivered notifications are kept: 400 days keeps a year of evidence.
 	Retention time.Duration `env:"BCDR_RETENTION" envDefault:"9600h"`
+	// The SMTP settings are the mail server email notification channels
+	// are sent through; without BCDR_SMTP_ADDR and BCDR_SMTP_FROM no email
+	// channel can be made. The password is a reference to a variable or a
+	// file that no other secret reference may name (outside BCDR_SECRET_*,
+	// BCDR_SECRET_ENV and BCDR_SECRETS_DIR: secretref.ValidatePrivate).
+	SMTPAddr         string `env:"BCDR_SMTP_ADDR"`
+	SMTPFrom         string `env:"BCDR_SMTP_FROM"`
+	SMTPHello        string `env:"BCDR_SMTP_HELLO"`
+	SMTPUsername     string `env:"BCDR_SMTP_USERNAME"`
+	SMTPPasswordEnv  string `env:"BCDR_SMTP_PASSWORD_ENV"`
+	SMTPPasswordFile string `env:"BCDR_SMTP_PASSWORD_FILE"`
+	SMTPTLS          string `env:"BCDR_SMTP_TLS" envDefault:"starttls"`
+	SMTPCAFile       string `env:"BCDR_SMTP_CA_FILE"`
 }
 
 // parseConfig reads env into a config and registers the flags that
@@ -161,7 +175,10 @@ func (c *config) check() error {
 	if c.KitDir == "" {
 		c.KitDir = filepath.Join(c.DataDir, "kits")
 	}
-	return c.checkConfinement()
+	if err := c.checkConfinement(); err != nil {
+		return err
+	}
+	return c.checkSMTP()
 }
 
 // checkConfinement defaults and checks what secret references and backup
@@ -200,6 +217,34 @@ func (c *config) checkConfinement() error {
 // secrets is what secret references may name.
 func (c *config) secrets() secretref.Policy {
 	return secretref.Policy{ExtraEnv: c.SecretEnv, Dir: c.SecretsDir}
+}
+
+// checkSMTP refuses mail settings that cannot send, naming the variables;
+// it runs once the secret policy the password must fit is known.
+func (c *config) checkSMTP() error {
+	s := c.smtp()
+	if s == nil {
+		return nil
+	}
+	if err := s.Check(c.secrets()); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	return nil
+}
+
+// smtp is the mail server email channels are sent through, nil when no
+// BCDR_SMTP_* setting is made; check has refused settings that cannot
+// send.
+func (c *config) smtp() *notify.SMTP {
+	s := notify.SMTP{Addr: c.SMTPAddr, From: c.SMTPFrom, HelloName: c.SMTPHello, Username: c.SMTPUsername,
+		Password: secretref.Ref{Env: c.SMTPPasswordEnv, File: c.SMTPPasswordFile}, TLS: notify.SMTPTLS(c.SMTPTLS), CAFile: c.SMTPCAFile}
+	if s.TLS == "" {
+		s.TLS = notify.SMTPStartTLS
+	}
+	if s == (notify.SMTP{TLS: notify.SMTPStartTLS}) {
+		return nil
+	}
+	return &s
 }
 
 // outbound is the address policy of backup checks and notifications;

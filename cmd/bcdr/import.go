@@ -68,14 +68,19 @@ func progressBar(w io.Writer, size int64) func(int64) {
 			return
 		}
 		last = now
-		pct := 0.0
+		fraction := 0.0
 		if size > 0 {
-			pct = 100 * float64(read) / float64(size)
+			fraction = float64(read) / float64(size)
 		}
 		rate := float64(read) / now.Sub(start).Seconds() / (1 << 20)
-		const width = 30
-		filled := int(pct / 100 * width)
-		fmt.Fprintf(w, "\r[%s%s] %5.1f%%  %.1f of %.1f MiB  %.1f MiB/s ", strings.Repeat("#", filled),
-			strings.Repeat(" ", width-filled), pct, float64(read)/(1<<20), float64(size)/(1<<20), rate)
+		drawBar(w, fraction, fmt.Sprintf("%.1f of %.1f MiB  %.1f MiB/s", float64(read)/(1<<20), float64(size)/(1<<20), rate))
 	}
+}
+
+// drawBar redraws one terminal line: a bar filled to fraction (0 to 1),
+// the percentage and text.
+func drawBar(w io.Writer, fraction float64, text string) {
+	const width = 30
+	filled := int(min(max(fraction, 0), 1) * width)
+	fmt.Fprintf(w, "\r[%s%s] %5.1f%%  %s ", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), 100*fraction, text)
 }

@@ -62,8 +62,17 @@ var commands = []command{
 	{"restore", "[--replace]", "FILE", nil, "load a dump (--replace: delete what the database holds first)"},
 	{"export kit", "[--json]", "DIR", nil, "write the offline continuity kit (runbooks, contacts, CMDB) into DIR"},
 	{"export verify", "[--json]", "DIR", nil, "check a kit against its manifest"},
-	{"report executive", "[--period YYYY-MM] [--format html|pdf|json] [--lang en|zh-CN] [--out FILE]", "", nil, "write the executive recovery status report (PDF needs Chromium)"},
+	{"report executive", "[--period YYYY-MM]" + reportFlags, "", nil, "write the executive recovery status report (PDF needs Chromium)"},
+	{"report bia", reportFlags[1:], "", nil, "write the business impact analysis report"},
+	{"report risk", reportFlags[1:], "", nil, "write the risk assessment report"},
+	{"report after-action", "--drill ID" + reportFlags, "", nil, "write a drill's after-action report"},
+	{"report invocation-review", "--execution ID" + reportFlags, "", nil, "write the review of a real invocation"},
+	{"report annual-review", "[--period YYYY]" + reportFlags, "", nil, "write the year's plan review and service improvement summary"},
+	{"report service", "--service KEY [--period YYYY-MM]" + reportFlags, "", nil, "write a business service's report with its continuity section"},
 }
+
+// reportFlags are the flags every report takes.
+const reportFlags = " [--format html|pdf|json] [--lang en|zh-CN] [--out FILE]"
 
 // run is the whole program; main only supplies the process's context,
 // environment and streams. Whatever the command, -h or --help (or "bcdr

@@ -21,6 +21,8 @@ func TestReportExecutiveCommand(t *testing.T) {
 	_, stderr, code := runBCDR(t, env, "report", "executive", "--period", "2026-11", "--lang", "zh-CN", "--out", out)
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stderr, "wrote "+out)
+	require.Contains(t, stderr, "  0% gather\n", "progress, a line per stage off a terminal")
+	require.Contains(t, stderr, "100% done\n")
 	body, err := os.ReadFile(out)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(body), "<!DOCTYPE html>"))
@@ -41,6 +43,16 @@ func TestReportExecutiveCommand(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(string(body), "%PDF-"))
 	}
+
+	stdout, stderr, code = runBCDR(t, env, "report", "bia", "--lang", "zh-CN")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "业务影响分析报告")
+	_, stderr, code = runBCDR(t, env, "report", "service", "--service", "nobody")
+	require.NotEqual(t, 0, code)
+	require.Contains(t, stderr, "nobody")
+	_, stderr, code = runBCDR(t, env, "report", "bia", "--period", "2026-01")
+	require.NotEqual(t, 0, code, "the BIA report takes no period")
+	require.Contains(t, stderr, "period")
 
 	bad := filepath.Join(t.TempDir(), "bad.pdf")
 	_, stderr, code = runBCDR(t, env, "report", "executive", "--lang", "fr", "--out", bad)

@@ -73,15 +73,16 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	if err := a.graphs.Load(ctx); err != nil {
 		return fmt.Errorf("load the CMDB graph: %w", err)
 	}
-	if err := report.EnsureSchedule(orchestrator.WithActor(ctx, orchestrator.Actor{Name: "bcdr serve", Role: orchestrator.RoleAdmin}), a.services.Schedules); err != nil {
-		return fmt.Errorf("create the readiness snapshot schedule: %w", err)
+	if err := report.EnsureSchedules(orchestrator.WithActor(ctx, orchestrator.Actor{Name: "bcdr serve", Role: orchestrator.RoleAdmin}), a.services.Schedules); err != nil {
+		return err
 	}
 	parts := []func(context.Context) error{
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, tlsConf, logger) },
 		func(ctx context.Context) error { return runScheduler(ctx, cfg, a, registry, logger) },
 		func(ctx context.Context) error {
 			return notify.NewDeliverer(db.Pool, a.rt, notify.Options{Replica: cfg.Replica, Registry: registry, Secrets: cfg.secrets(),
-				OutboundPolicy: cfg.outbound(), Retention: cfg.Retention}).Run(ctx)
+				OutboundPolicy: cfg.outbound(), Retention: cfg.Retention, SMTP: cfg.smtp(),
+				Attachments: a.services.Reports}).Run(ctx)
 		},
 		a.runRetention,
 		func(ctx context.Context) error { return runAuditAnchors(ctx, cfg, db, logger) },

@@ -75,8 +75,14 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		{[]string{"finding", "list"}, []string{"bcdr finding list", "-open", "-overdue", "-json"}},
 		{[]string{"dump"}, []string{"bcdr dump", "FILE"}},
 		{[]string{"restore"}, []string{"bcdr restore", "-replace", "FILE"}},
-		{[]string{"report"}, []string{"bcdr report executive"}},
+		{[]string{"report"}, []string{"bcdr report executive", "bcdr report bia", "bcdr report service"}},
 		{[]string{"report", "executive"}, []string{"bcdr report executive", "-period", "-format", "-lang", "-out"}},
+		{[]string{"report", "bia"}, []string{"bcdr report bia", "-format", "-lang", "-out"}},
+		{[]string{"report", "risk"}, []string{"bcdr report risk", "-format", "-lang", "-out"}},
+		{[]string{"report", "after-action"}, []string{"bcdr report after-action", "-drill", "-format"}},
+		{[]string{"report", "invocation-review"}, []string{"bcdr report invocation-review", "-execution", "-format"}},
+		{[]string{"report", "annual-review"}, []string{"bcdr report annual-review", "-period", "-format"}},
+		{[]string{"report", "service"}, []string{"bcdr report service", "-service", "-period", "-format"}},
 	}
 	// The table covers every command the usage lists.
 	for _, c := range commands {

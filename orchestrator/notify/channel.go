@@ -24,15 +24,19 @@ const (
 	// KindTeams sends a Microsoft Teams message carrying an Adaptive Card,
 	// the shape Teams workflow webhooks accept.
 	KindTeams Kind = "teams"
+	// KindEmail mails the event over SMTP to the recipients of a mailto:
+	// URL, with the event's attachments; see SMTP.
+	KindEmail Kind = "email"
 )
 
 // Kinds lists every channel kind.
-var Kinds = []Kind{KindWebhook, KindSlack, KindTeams}
+var Kinds = []Kind{KindWebhook, KindSlack, KindTeams, KindEmail}
 
 // Channel is where notifications go. URL is shown redacted: chat webhook
 // URLs are credentials, so only the scheme, host and first path segment
-// are returned. The signing secret is referenced by SecretEnv or
-// SecretFile and never stored or returned.
+// are returned, and email addresses are personal data, so only the first
+// recipient's domain and how many there are. The signing secret is
+// referenced by SecretEnv or SecretFile and never stored or returned.
 type Channel struct {
 	ID         int64     `json:"id"`
 	Name       string    `json:"name"`
@@ -124,7 +128,11 @@ func (c *channelRow) validate(secrets secretref.Policy) error {
 	if !slices.Contains(Kinds, c.Kind) {
 		v.Add("kind", "must be one of %s", strings.Join(enumStrings(Kinds), ", "))
 	}
-	checkURL(&v, "url", c.rawURL)
+	if c.Kind == KindEmail {
+		checkMailto(&v, "url", c.rawURL)
+	} else {
+		checkURL(&v, "url", c.rawURL)
+	}
 	if len(c.Events) == 0 {
 		v.Add("events", "must name at least one event type, or \"*\" for all")
 	}
@@ -135,8 +143,24 @@ func (c *channelRow) validate(secrets secretref.Policy) error {
 			v.Add("events", "%q is not an event type; use \"*\" or any of %s", truncate(e, 60), strings.Join(enumStrings(EventTypes), ", "))
 		}
 	}
-	secrets.Validate(secretref.Ref{Env: c.SecretEnv, File: c.SecretFile}, &v, "secret_env", "secret_file", false)
+	c.validateSecret(&v, secrets)
 	return v.Err()
+}
+
+// validateSecret checks the signing secret's reference. An email channel
+// has none: a mail server cannot check a signature, and the message's
+// recipients never see one.
+func (c *channelRow) validateSecret(v *orchestrator.Validation, secrets secretref.Policy) {
+	if c.Kind != KindEmail {
+		secrets.Validate(secretref.Ref{Env: c.SecretEnv, File: c.SecretFile}, v, "secret_env", "secret_file", false)
+		return
+	}
+	if c.SecretEnv != "" {
+		v.Add("secret_env", "must be empty: email channels are not signed")
+	}
+	if c.SecretFile != "" {
+		v.Add("secret_file", "must be empty: email channels are not signed")
+	}
 }
 
 // checkURL accepts an absolute http(s) URL without embedded credentials.
@@ -162,11 +186,15 @@ func checkURL(v *orchestrator.Validation, field, raw string) {
 const redactedMark = "***"
 
 // redactURL keeps a URL's scheme, host and first path segment: enough to
-// recognise the receiver, not enough to post to a chat webhook.
+// recognise the receiver, not enough to post to a chat webhook. A mailto:
+// URL keeps its first recipient's domain and the number of recipients.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return redactedMark
+	}
+	if u.Scheme == "mailto" {
+		return redactMailto(u)
 	}
 	out := u.Scheme + "://" + u.Host
 	segs := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")

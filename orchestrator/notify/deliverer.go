@@ -33,9 +33,10 @@ type Options struct {
 	// request is in flight, and a replica that dies mid-delivery leaves the
 	// row to another one once it expires [1m].
 	Lease time.Duration
-	// RequestTimeout bounds one POST, connection to last byte [10s]; at
-	// most half the lease, so that even a replica whose heartbeats fail
-	// gives up its request before the row can be taken over.
+	// RequestTimeout bounds one POST, connection to last byte, and one
+	// SMTP exchange, connection to QUIT [10s]; at most half the lease, so
+	// that even a replica whose heartbeats fail gives up its request
+	// before the row can be taken over.
 	RequestTimeout time.Duration
 	// MaxAttempts is how many attempts a row gets before it is dead [10].
 	MaxAttempts int
@@ -58,9 +59,15 @@ type Options struct {
 	OutboundPolicy outbound.Policy
 	// LookupEnv resolves secret_env references [os.LookupEnv].
 	LookupEnv func(string) (string, bool)
-	// Secrets is what channels' secret references may name [BCDR_SECRET_*
-	// variables, no files].
+	// Secrets is what channels' secret references, and the SMTP
+	// password's, may name [BCDR_SECRET_* variables, no files].
 	Secrets secretref.Policy
+	// SMTP is the mail server email channels are sent through; without it
+	// their deliveries fail, saying email is not configured.
+	SMTP *SMTP
+	// Attachments gives the files an event's emails carry; nil sends
+	// none. Other kinds of channel never ask for them.
+	Attachments AttachmentSource
 }
 
 func (o Options) withDefaults() Options {

@@ -1,5 +1,6 @@
 // Package notify sends outbound notifications (webhooks: generic JSON,
-// Slack- and Teams-compatible) through a transactional outbox.
+// Slack- and Teams-compatible; and email over SMTP) through a
+// transactional outbox.
 //
 // A capability that records something worth telling people about calls
 // Publish inside the transaction that records it, so the notification
@@ -9,13 +10,15 @@
 // occurrence twice deliver once.
 //
 // A Deliverer on every replica claims due rows with FOR UPDATE SKIP LOCKED
-// under a lease measured on the database clock, POSTs them, and records the
-// outcome: delivered on 2xx, otherwise retried with exponential backoff and
-// jitter until MaxAttempts, then dead. Delivery is at least once: a replica
-// that dies after the receiver got a request but before the outcome was
-// recorded loses its lease, and another replica sends the row again. Every
-// attempt of a row carries the same Idempotency-Key header, so a receiver
-// that remembers the keys it has processed sees each notification once.
+// under a lease measured on the database clock, POSTs (or mails) them, and
+// records the outcome: delivered on 2xx or when the mail server accepts the
+// message, otherwise retried with exponential backoff and jitter until
+// MaxAttempts, then dead. Delivery is at least once: a replica that dies
+// after the receiver got a request but before the outcome was recorded
+// loses its lease, and another replica sends the row again. Every attempt
+// of a row carries the same Idempotency-Key header (an email the same
+// Message-ID), so a receiver that remembers the keys it has processed sees
+// each notification once.
 package notify
 
 import (
@@ -49,6 +52,7 @@ const (
 	EventExecutionFinished EventType = "execution_finished"
 	EventFindingOverdue    EventType = "finding_overdue"
 	EventDrillReminder     EventType = "drill_reminder"
+	EventReportReady       EventType = "report_ready" // a scheduled report was generated and archived
 	EventTest              EventType = "test"
 )
 
@@ -60,7 +64,7 @@ const AllEvents = "*"
 var EventTypes = []EventType{EventCheckFailed, EventCheckRecovered, EventRPOBreached, EventRPORestored,
 	EventScheduleMissed, EventInvocationStarted, EventDrillStarted, EventStepFailed, EventStepOverdue,
 	EventDecisionNeeded, EventRTOAtRisk, EventExecutionFinished, EventDrillFinished, EventFindingOverdue,
-	EventDrillReminder}
+	EventDrillReminder, EventReportReady}
 
 // Severity says how urgent an event is.
 type Severity string

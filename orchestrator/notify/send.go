@@ -24,11 +24,14 @@ const (
 )
 
 // outcome is the result of one attempt: the status code (0 without a
-// response) and, unless the receiver answered 2xx, what went wrong.
+// response; an SMTP reply code for email) and, unless the receiver
+// accepted, what went wrong. note is kept as the last error of a
+// delivery that succeeded only in part (some recipients refused).
 type outcome struct {
 	code       int
 	err        error
 	retryAfter time.Duration
+	note       string
 }
 
 // deliver sends one claimed row and records the outcome. An attempt cut
@@ -49,6 +52,9 @@ func (d *Deliverer) send(ctx context.Context, it claimed) outcome {
 	ev, err := decodeEvent(it.event)
 	if err != nil {
 		return outcome{err: err}
+	}
+	if it.kind == KindEmail {
+		return d.sendEmail(ctx, it, ev)
 	}
 	body, err := payload(it.kind, ev, it.key)
 	if err != nil {
@@ -133,8 +139,9 @@ func (d *Deliverer) secret(it claimed) ([]byte, error) {
 // fences them to the attempt's own lease: a replica whose lease expired
 // cannot overwrite its successor's work. $1 is the time.
 const (
-	// deliveredSet: $2 the receiver's status code.
-	deliveredSet = `status = 'delivered', last_status_code = $2, last_error = '', finished_at = ` + leasequeue.Now
+	// deliveredSet: $2 the receiver's status code, $3 what it refused of
+	// an otherwise accepted delivery ('' for nothing).
+	deliveredSet = `status = 'delivered', last_status_code = $2, last_error = $3, finished_at = ` + leasequeue.Now
 	// failedSet: $2 max attempts, $3 the retry delay in ms, $4 the status
 	// code, $5 the error.
 	failedSet = `status = CASE WHEN t.attempts >= $2 THEN 'dead' ELSE 'pending' END,
@@ -150,15 +157,14 @@ func (d *Deliverer) record(ctx context.Context, it claimed, out outcome) {
 	if out.code != 0 {
 		code = &out.code
 	}
-	status, set, args := DeliveryDelivered, deliveredSet, []any{code}
+	status, set, args := DeliveryDelivered, deliveredSet, []any{code, errorText(out.note)}
 	if out.err != nil {
 		status = DeliveryPending
 		if it.attempts >= d.opts.MaxAttempts {
 			status = DeliveryDead
 		}
 		delay := d.retryDelay(it.attempts, out.retryAfter)
-		msg := clip(strings.ToValidUTF8(strings.ReplaceAll(out.err.Error(), "\x00", ""), ""), maxErrorBytes)
-		set, args = failedSet, []any{d.opts.MaxAttempts, delay.Milliseconds(), code, msg}
+		set, args = failedSet, []any{d.opts.MaxAttempts, delay.Milliseconds(), code, errorText(out.err.Error())}
 	}
 	var ours bool
 	err := d.queue.Retry(ctx, func() error {
@@ -175,6 +181,9 @@ func (d *Deliverer) record(ctx context.Context, it claimed, out outcome) {
 		d.logger.Warn("delivery no longer ours (lease expired or channel deleted); outcome dropped", "delivery", it.id)
 	case status == DeliveryDelivered:
 		d.metrics.delivered.WithLabelValues(kind).Inc()
+		if out.note != "" {
+			d.logger.Warn("notification delivered in part", "delivery", it.id, "channel", it.channelID, "refused", out.note)
+		}
 	case status == DeliveryDead:
 		d.metrics.failed.WithLabelValues(kind).Inc()
 		d.metrics.dead.WithLabelValues(kind).Inc()
@@ -184,6 +193,12 @@ func (d *Deliverer) record(ctx context.Context, it claimed, out outcome) {
 		d.logger.Warn("notification attempt failed; will retry", "delivery", it.id, "channel", it.channelID,
 			"attempt", it.attempts, "error", out.err)
 	}
+}
+
+// errorText is msg as last_error keeps it: valid UTF-8 without NULs, at
+// most maxErrorBytes.
+func errorText(msg string) string {
+	return clip(strings.ToValidUTF8(strings.ReplaceAll(msg, "\x00", ""), ""), maxErrorBytes)
 }
 
 // release puts a row back in the queue at shutdown, for any replica to take.

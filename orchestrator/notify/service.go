@@ -21,13 +21,39 @@ type Service struct {
 	pool    *pgxpool.Pool
 	rt      orchestrator.Runtime
 	secrets secretref.Policy
+	// email says the server's deliverers have SMTP settings.
+	email bool
+}
+
+// ServiceOption configures a Service.
+type ServiceOption func(*Service)
+
+// WithSMTP tells the service what the server's deliverers send email
+// with: without settings (nil), a channel cannot become an email channel,
+// since nothing would send it.
+func WithSMTP(settings *SMTP) ServiceOption {
+	return func(s *Service) { s.email = settings != nil }
 }
 
 // NewService returns a channel service over pool; the runtime's clock
 // stamps test events, and channels' secret references must name what
 // secrets exposes.
-func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, secrets secretref.Policy) *Service {
-	return &Service{pool: pool, rt: rt, secrets: secrets}
+func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, secrets secretref.Policy, opts ...ServiceOption) *Service {
+	s := &Service{pool: pool, rt: rt, secrets: secrets}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// checkEmail refuses to make a channel an email channel on a server that
+// cannot send email. A channel that already is one may still be changed
+// (disabled, renamed), whatever the server's settings are now.
+func (s *Service) checkEmail(before, after Kind) error {
+	if after != KindEmail || before == KindEmail || s.email {
+		return nil
+	}
+	return orchestrator.Invalid("kind", "%s", errEmailNotConfigured)
 }
 
 const channelColumns = `id, name, kind, url, events, secret_env, secret_file, enabled, created_at, updated_at, created_by`
@@ -46,6 +72,9 @@ func (s *Service) Create(ctx context.Context, in ChannelInput) (Channel, error) 
 	c := channelRow{Channel: Channel{Enabled: true}}
 	c.apply(in)
 	if err := c.validate(s.secrets); err != nil {
+		return Channel{}, err
+	}
+	if err := s.checkEmail("", c.Kind); err != nil {
 		return Channel{}, err
 	}
 	var created channelRow
@@ -161,8 +190,12 @@ func (s *Service) Update(ctx context.Context, id int64, in ChannelInput) (Channe
 		if err != nil {
 			return err
 		}
+		before := c.Kind
 		c.apply(in)
 		if err := c.validate(s.secrets); err != nil {
+			return err
+		}
+		if err := s.checkEmail(before, c.Kind); err != nil {
 			return err
 		}
 		const update = `UPDATE notification_channels SET name = $2, kind = $3, url = $4, events = $5, secret_env = $6,

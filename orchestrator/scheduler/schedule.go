@@ -159,8 +159,9 @@ func (sc *Schedule) apply(in Input) []string {
 // validate checks every field, naming each one at fault, and returns the
 // parsed cron expression. When needHandler is set the kind must also be
 // one of handled, the kinds a handler runs, so that no schedule is accepted
-// only for every run to fail.
-func (sc *Schedule) validate(handled []Kind, needHandler bool) (cron.Schedule, error) {
+// only for every run to fail; the target must pass its kind's check in
+// targets, if there is one.
+func (sc *Schedule) validate(handled []Kind, needHandler bool, targets map[Kind]func(string) error) (cron.Schedule, error) {
 	var v orchestrator.Validation
 	sc.Name = strings.TrimSpace(sc.Name)
 	v.Require("name", sc.Name)
@@ -174,6 +175,11 @@ func (sc *Schedule) validate(handled []Kind, needHandler bool) (cron.Schedule, e
 		v.Add("kind", "no handler runs %s schedules yet; the kinds that can be scheduled are: %s", sc.Kind, kindList(handled))
 	}
 	checkText(&v, "target", sc.Target, maxTargetBytes)
+	if check := targets[sc.Kind]; check != nil {
+		if err := check(sc.Target); err != nil {
+			v.Add("target", "%s", err.Error())
+		}
+	}
 	spec, fields := parse(sc.Cron, sc.Timezone)
 	for _, f := range fields {
 		v.Add(f.Field, "%s", f.Message)

@@ -83,7 +83,7 @@ func TestValidateNamesEveryField(t *testing.T) {
 		Name: new(" "), Kind: new(Kind("backup")), Target: new("a\x00b"), Cron: new("nope"), Timezone: new("Nowhere/City"),
 		CatchUpWindow: &neg, Jitter: &long, MaxRun: new(orchestrator.Duration(0)),
 	})
-	_, err := sc.validate(Kinds, true)
+	_, err := sc.validate(Kinds, true, nil)
 	var fields []string
 	for _, f := range orchestrator.ErrorFields(err) {
 		fields = append(fields, f.Field)

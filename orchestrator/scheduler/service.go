@@ -26,6 +26,7 @@ type Service struct {
 	rt   orchestrator.Runtime
 	// handled is ServiceOptions.Handled in the order of Kinds.
 	handled []Kind
+	targets map[Kind]func(string) error
 }
 
 // ServiceOptions tune a Service.
@@ -35,13 +36,17 @@ type ServiceOptions struct {
 	// schedule being created, changing kind or being enabled; schedules of
 	// other kinds are refused rather than accepted to fail every run.
 	Handled []Kind
+	// Targets check the target of a kind that knows what its target must
+	// be (a report's request); the error names what is wrong. Kinds
+	// without one take any target.
+	Targets map[Kind]func(target string) error
 }
 
 // NewService returns a schedule service over pool. A nil rt.Clock means the
 // database clock, the one the Scheduler measures firings on; tests pass a
 // fixed clock shared with their Scheduler.
 func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts ServiceOptions) *Service {
-	s := &Service{pool: pool, rt: rt}
+	s := &Service{pool: pool, rt: rt, targets: opts.Targets}
 	for _, k := range Kinds {
 		if slices.Contains(opts.Handled, k) {
 			s.handled = append(s.handled, k)
@@ -103,7 +108,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Schedule, error) {
 func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, in Input) (Schedule, error) {
 	sc := newSchedule()
 	sc.apply(in)
-	spec, err := sc.validate(s.handled, true)
+	spec, err := sc.validate(s.handled, true, s.targets)
 	if err != nil {
 		return Schedule{}, err
 	}
@@ -224,7 +229,7 @@ func (s *Service) UpdateTx(ctx context.Context, tx pgx.Tx, id int64, in Input, o
 	}
 	sc := old
 	changed := sc.apply(in)
-	spec, err := sc.validate(s.handled, sc.Kind != old.Kind || sc.Enabled && !old.Enabled)
+	spec, err := sc.validate(s.handled, sc.Kind != old.Kind || sc.Enabled && !old.Enabled, s.targets)
 	if err != nil {
 		return Schedule{}, err
 	}

@@ -175,3 +175,56 @@ func (p Policy) Resolve(r Ref, lookup Lookup) ([]byte, error) {
 	}
 	return nil, nil
 }
+
+// Private secrets are those only the operator's own configuration names
+// (the SMTP password): a reference to one must name what p does NOT
+// expose, since anyone who writes a backup target, a channel or a runbook
+// may reference what p exposes, and so have it sent where they choose.
+
+// ValidatePrivate records on v what is wrong with r as a reference to a
+// private secret: a variable's name that is neither BCDR_SECRET_… nor
+// listed in BCDR_SECRET_ENV, or a file outside the secrets directory.
+func (p Policy) ValidatePrivate(r Ref, v *orchestrator.Validation, envField, fileField string, required bool) {
+	r.validate(v, envField, fileField, required, p.checkPrivateEnv, p.checkPrivateFile)
+}
+
+func (p Policy) checkPrivateEnv(name string) error {
+	if err := CheckEnvName(name); err != nil {
+		return err
+	}
+	if p.exposed(name) {
+		return fmt.Errorf("%q is exposed to secret references (%s… or BCDR_SECRET_ENV), so whoever configures a backup target, "+
+			"channel or runbook could have it sent elsewhere: hold this secret in a variable of its own", name, p.prefix())
+	}
+	return nil
+}
+
+func (p Policy) checkPrivateFile(path string) error {
+	if err := CheckFile(path); err != nil {
+		return err
+	}
+	if p.Dir != "" && Inside(p.Dir, path) {
+		return fmt.Errorf("is under the secrets directory %s, which secret references may read, so whoever configures a backup "+
+			"target, channel or runbook could have it sent elsewhere: keep this secret outside it", p.Dir)
+	}
+	return nil
+}
+
+// ResolvePrivate returns the private secret r references (checked by
+// ValidatePrivate): a variable's value through lookup, or a file's
+// content. A zero Ref resolves to nil.
+func (p Policy) ResolvePrivate(r Ref, lookup Lookup) ([]byte, error) {
+	var v orchestrator.Validation
+	p.ValidatePrivate(r, &v, "env", "file", false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Env != "":
+		s, err := Env(lookup, r.Env)
+		return []byte(s), err
+	case r.File != "":
+		return ReadFile(r.File)
+	}
+	return nil, nil
+}

@@ -114,3 +114,37 @@ func TestInside(t *testing.T) {
 		require.Equal(t, tc.want, secretref.Inside(tc.dir, tc.path), "%s in %s", tc.path, tc.dir)
 	}
 }
+
+// A private secret is one no other reference may name: what the policy
+// exposes is refused for it, and what it refuses elsewhere is read.
+func TestPolicyPrivate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	policy := secretref.Policy{ExtraEnv: []string{"RESTIC_PASSWORD"}, Dir: filepath.Join(dir, "secrets")}
+	private := filepath.Join(dir, "smtp-password")
+	require.NoError(t, os.WriteFile(private, []byte("s3cret\n"), 0o600))
+	env := map[string]string{"SMTP_PASSWORD": "pw", "BCDR_SECRET_SMTP": "pw"}
+	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+
+	got, err := policy.ResolvePrivate(secretref.Ref{Env: "SMTP_PASSWORD"}, lookup)
+	require.NoError(t, err)
+	require.Equal(t, "pw", string(got))
+	got, err = policy.ResolvePrivate(secretref.Ref{File: private}, lookup)
+	require.NoError(t, err)
+	require.Equal(t, "s3cret", string(got))
+	_, err = policy.Resolve(secretref.Ref{Env: "SMTP_PASSWORD"}, lookup)
+	require.Error(t, err, "a private secret is not exposed to references")
+
+	for ref, want := range map[secretref.Ref]string{
+		{Env: "BCDR_SECRET_SMTP"}:                 "is exposed to secret references",
+		{Env: "RESTIC_PASSWORD"}:                  "is exposed to secret references",
+		{Env: "HOME"}:                             "set by bcdr itself",
+		{File: filepath.Join(policy.Dir, "smtp")}: "is under the secrets directory",
+		{File: "relative/path"}:                   "must be an absolute path",
+		{Env: "SMTP_PASSWORD", File: private}:     "not both",
+		{Env: "MISSING_PASSWORD"}:                 "is not set",
+	} {
+		_, err := policy.ResolvePrivate(ref, lookup)
+		require.ErrorContains(t, err, want, "%+v", ref)
+	}
+}
