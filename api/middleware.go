@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/auth"
 )
 
 const requestIDKey = "request_id"
@@ -112,7 +113,7 @@ func (s *Server) unthrottled(c *gin.Context) (string, bool) {
 	if host == "" {
 		host = peerHost(c.Request.RemoteAddr)
 	}
-	if wait := s.authThrottle.wait(throttleKey(host), s.rt.Now()); wait > 0 {
+	if wait := s.authThrottle.Wait(auth.ThrottleKey(host), s.rt.Now()); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.writeError(c, errThrottled)
 		return "", false
@@ -163,9 +164,9 @@ func (s *Server) authFailed(c *gin.Context, host, token string, err error) {
 		attrs = append(attrs, slog.Int("token_length", len(token)))
 	}
 	s.logger.LogAttrs(ctx, slog.LevelWarn, "authentication failed", attrs...)
-	if s.authThrottle.fail(throttleKey(host), s.rt.Now()) {
+	if s.authThrottle.Fail(auth.ThrottleKey(host), s.rt.Now()) {
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "throttling client after repeated authentication failures",
-			slog.String("client", throttleKey(host)))
+			slog.String("client", auth.ThrottleKey(host)))
 	}
 	s.writeError(c, err)
 }

@@ -27,23 +27,15 @@ type Route struct {
 	handler  gin.HandlerFunc
 }
 
-// Role sets used by the table.
+// Role sets used by the table (orchestrator's, shared with the web UI).
 var (
-	everyone   = orchestrator.Roles
-	adminOnly  = []orchestrator.Role{orchestrator.RoleAdmin}
-	auditReads = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleAuditor}
-	// Records (CMDB, ITSM, plans) are read by everyone but executives, who
-	// see reports and dashboards only, and written by admins and continuity
-	// managers.
-	recordReads  = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator, orchestrator.RoleAuditor}
-	recordWrites = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager}
-	// Checks (a backup check now) are run by whoever writes records and by
-	// operators, who are the ones checking during an invocation; running
-	// one changes no record but the check history.
-	checkRuns = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator}
-	// Reports and readiness are read by everyone, executives included;
-	// none of them changes state.
-	reportReads = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator, orchestrator.RoleAuditor, orchestrator.RoleExecutive}
+	everyone     = orchestrator.Roles
+	adminOnly    = orchestrator.AdminRoles
+	auditReads   = orchestrator.AuditRoles
+	recordReads  = orchestrator.RecordReaders
+	recordWrites = orchestrator.RecordWriters
+	checkRuns    = orchestrator.CheckRunners
+	reportReads  = orchestrator.ReportReaders
 )
 
 // routes is the whole table: each capability contributes its own slice.

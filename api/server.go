@@ -74,7 +74,10 @@ type Options struct {
 	// Registry receives the server's metrics; nil makes a private one.
 	Registry *prometheus.Registry
 	// AuthThrottle limits failed authentications per client address.
-	AuthThrottle ThrottleOptions
+	AuthThrottle auth.ThrottleOptions
+	// Throttle, when set, is the throttle to share (with the web UI's
+	// logins) instead of one made from AuthThrottle.
+	Throttle *auth.Throttle
 	// HSTS adds Strict-Transport-Security to every response: set it when
 	// the server is reached over TLS.
 	HSTS bool
@@ -101,7 +104,7 @@ type Server struct {
 	hsts     bool
 	proxies  []netip.Prefix
 	// authThrottle counts failed authentications per client address.
-	authThrottle *failureThrottle
+	authThrottle *auth.Throttle
 }
 
 // NewServer builds the router over services the caller wired.
@@ -121,7 +124,10 @@ func NewServer(opts Options) *Server {
 		hsts:     opts.HSTS,
 		proxies:  opts.TrustedProxies,
 
-		authThrottle: newFailureThrottle(opts.AuthThrottle),
+		authThrottle: opts.Throttle,
+	}
+	if s.authThrottle == nil {
+		s.authThrottle = auth.NewThrottle(opts.AuthThrottle)
 	}
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Pool)
 	s.router = s.buildRouter()

@@ -1,130 +1,11 @@
 package api
 
 import (
-	"container/list"
 	"fmt"
-	"math"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
-	"time"
 )
-
-// Defaults for the failed-authentication throttle.
-const (
-	defaultAuthBurst      = 20
-	defaultAuthRefill     = 1.0
-	defaultAuthMaxClients = 10000
-)
-
-// ThrottleOptions bound how many failed authentications one client
-// address may make: a bucket of Burst failures that refills at Refill
-// failures a second. Zero fields take the defaults (20, 1/s, 10,000).
-type ThrottleOptions struct {
-	Burst  int
-	Refill float64
-	// MaxClients caps the addresses tracked at once; past it the address
-	// that failed least recently is forgotten.
-	MaxClients int
-}
-
-// failureThrottle is a token bucket per client address that only failed
-// authentications drain. An address is tracked only while its bucket is
-// below full, so successful clients cost nothing and memory is bounded by
-// MaxClients.
-type failureThrottle struct {
-	burst, refill float64
-	max           int
-
-	mu      sync.Mutex
-	clients map[string]*list.Element // of *bucket; front = most recent failure
-	order   *list.List
-}
-
-type bucket struct {
-	client string
-	tokens float64
-	at     time.Time // when tokens was last brought up to date
-}
-
-func newFailureThrottle(o ThrottleOptions) *failureThrottle {
-	if o.Burst <= 0 {
-		o.Burst = defaultAuthBurst
-	}
-	if o.Refill <= 0 {
-		o.Refill = defaultAuthRefill
-	}
-	if o.MaxClients <= 0 {
-		o.MaxClients = defaultAuthMaxClients
-	}
-	return &failureThrottle{burst: float64(o.Burst), refill: o.Refill, max: o.MaxClients,
-		clients: map[string]*list.Element{}, order: list.New()}
-}
-
-// wait is how long client must wait before its next attempt; zero when it
-// may try now.
-func (f *failureThrottle) wait(client string, now time.Time) time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e, ok := f.clients[client]
-	if !ok {
-		return 0
-	}
-	tokens := f.level(e.Value.(*bucket), now)
-	if tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - tokens) / f.refill * float64(time.Second))
-}
-
-// fail records a failed authentication by client and reports whether that
-// emptied its bucket.
-func (f *failureThrottle) fail(client string, now time.Time) (emptied bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.forgetRefilled(now)
-	e, ok := f.clients[client]
-	if !ok {
-		if len(f.clients) >= f.max {
-			f.remove(f.order.Back())
-		}
-		e = f.order.PushFront(&bucket{client: client, tokens: f.burst, at: now})
-		f.clients[client] = e
-	}
-	b := e.Value.(*bucket)
-	before := f.level(b, now)
-	b.tokens, b.at = before-1, now
-	f.order.MoveToFront(e)
-	return before >= 1 && b.tokens < 1
-}
-
-// level is the bucket's tokens refilled up to now. Concurrent failures may
-// have driven it below zero; the client then waits that much longer.
-func (f *failureThrottle) level(b *bucket, now time.Time) float64 {
-	elapsed := max(now.Sub(b.at).Seconds(), 0)
-	return math.Min(f.burst, b.tokens+elapsed*f.refill)
-}
-
-// forgetRefilled drops the least recently failed clients whose buckets are
-// full again: tracking them changes nothing.
-func (f *failureThrottle) forgetRefilled(now time.Time) {
-	for e := f.order.Back(); e != nil && f.level(e.Value.(*bucket), now) >= f.burst; e = f.order.Back() {
-		f.remove(e)
-	}
-}
-
-func (f *failureThrottle) remove(e *list.Element) {
-	f.order.Remove(e)
-	delete(f.clients, e.Value.(*bucket).client)
-}
-
-// tracked is how many clients are tracked.
-func (f *failureThrottle) tracked() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.clients)
-}
 
 // ParseTrustedProxies reads a comma-separated list of addresses and CIDRs
 // (BCDR_TRUSTED_PROXIES), an address standing for itself alone.
@@ -156,19 +37,4 @@ func peerHost(remoteAddr string) string {
 		return remoteAddr
 	}
 	return host
-}
-
-// throttleKey is the budget a host draws on: its own for IPv4, its /64 for
-// IPv6, which one host usually holds whole.
-func throttleKey(host string) string {
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	addr = addr.Unmap()
-	if addr.Is6() {
-		p, _ := addr.Prefix(64)
-		return p.String()
-	}
-	return addr.String()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bcdr/bcdr/migrations"
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/auth"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
 )
 
@@ -126,7 +127,7 @@ func TestFailedAuthenticationIsThrottledPerAddress(t *testing.T) {
 }
 
 func TestThrottleSettings(t *testing.T) {
-	e := setupThrottle(t, Options{AuthThrottle: ThrottleOptions{Burst: 2, Refill: 0.1}})
+	e := setupThrottle(t, Options{AuthThrottle: auth.ThrottleOptions{Burst: 2, Refill: 0.1}})
 	for range 2 {
 		require.Equal(t, http.StatusUnauthorized, e.get("/api/v1/whoami", attacker, badToken).Status)
 	}
@@ -173,24 +174,6 @@ func TestFailedAuthenticationLogsAddressAndPrefixOnly(t *testing.T) {
 	}
 }
 
-func TestThrottleMemoryIsBounded(t *testing.T) {
-	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	f := newFailureThrottle(ThrottleOptions{Burst: 2, Refill: 1, MaxClients: 3})
-	for _, c := range []string{"a", "b", "c", "d", "e"} {
-		f.fail(c, start)
-	}
-	require.Equal(t, 3, f.tracked())
-	// The least recently failing are forgotten first.
-	require.Zero(t, f.wait("a", start))
-	f.fail("e", start)
-	f.fail("e", start)
-	require.Positive(t, f.wait("e", start))
-
-	// Buckets that have refilled are forgotten on the next failure.
-	f.fail("f", start.Add(time.Minute))
-	require.Equal(t, 1, f.tracked())
-}
-
 func TestThrottleKey(t *testing.T) {
 	for remote, want := range map[string]string{
 		"192.0.2.1:5":                 "192.0.2.1",
@@ -204,7 +187,7 @@ func TestThrottleKey(t *testing.T) {
 		"203.0.113.255:65535":         "203.0.113.255",
 		"[2001:db8::1]:1, 192.0.2.9:": "[2001:db8::1]:1, 192.0.2.9:",
 	} {
-		require.Equal(t, want, throttleKey(peerHost(remote)), remote)
+		require.Equal(t, want, auth.ThrottleKey(peerHost(remote)), remote)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
@@ -39,12 +40,52 @@ func seedReadiness(ctx context.Context, pool *pgxpool.Pool, opts Options, summar
 	}
 	summary["readiness_history"] = importer.Report{Type: "readiness_history", Format: "demo", Rows: readinessDays + 1,
 		Inserted: n, Unchanged: readinessDays + 1 - n, Written: n > 0}
+	return archiveReport(ctx, pool, opts.Now, summary)
+}
+
+// archiveReport keeps last month's executive report (HTML) in the archive,
+// as a monthly report schedule would have, unless the demo did already.
+func archiveReport(ctx context.Context, pool *pgxpool.Pool, now time.Time, summary Summary) error {
+	reports := Reports(pool, now)
+	period := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format("2006-01")
+	l, err := reports.ListArchive(ctx, report.ArchiveFilter{Kind: report.KindExecutive}, orchestrator.Page{Limit: 100})
+	if err != nil {
+		return err
+	}
+	for _, a := range l.Items {
+		if a.CreatedBy == "demo" && a.Period == period {
+			summary["report_archive"] = importer.Report{Type: "report_archive", Format: "demo", Rows: 1, Unchanged: 1}
+			return nil
+		}
+	}
+	r, err := reports.Render(ctx, report.Request{Kind: report.KindExecutive, Period: period, Format: report.FormatHTML}, nil)
+	if err != nil {
+		return fmt.Errorf("make the demo's %s executive report: %w", period, err)
+	}
+	if _, err := reports.Archive(ctx, r, "demo"); err != nil {
+		return err
+	}
+	summary["report_archive"] = importer.Report{Type: "report_archive", Format: "demo", Rows: 1, Inserted: 1, Written: true}
 	return nil
 }
 
 // Readiness wires readiness over the demo's records as the composition
 // root does, its clock fixed at now.
 func Readiness(pool *pgxpool.Pool, now time.Time) *report.Service {
+	rs, _ := wire(pool, now)
+	return rs
+}
+
+// Reports wires the reports over the demo's records, without a printer:
+// the demo archives HTML.
+func Reports(pool *pgxpool.Pool, now time.Time) *report.Reports {
+	rs, engine := wire(pool, now)
+	return report.NewReports(rs, report.ReportOptions{ITSM: itsm.NewStore(pool), Executions: engine})
+}
+
+// wire builds readiness and the execution engine as the composition root
+// does, their clock fixed at now.
+func wire(pool *pgxpool.Pool, now time.Time) (*report.Service, *execution.Service) {
 	rt := orchestrator.Runtime{Clock: fixedClock(now)}
 	backups := backup.NewService(pool, rt, backup.Options{})
 	impacts := impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(backups), impact.WithBackupEvidence(backups))
@@ -54,7 +95,7 @@ func Readiness(pool *pgxpool.Pool, now time.Time) *report.Service {
 	engine := execution.NewService(pool, rt, rbs, execution.Options{})
 	schedules := scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindDrill}})
 	ds = drills.NewService(pool, rt, drills.Options{Runbooks: rbs, Executions: engine, Schedules: schedules, Impact: impacts})
-	return report.NewService(pool, rt, report.Options{Impact: impacts, Backups: backups, Runbooks: rbs, Drills: ds})
+	return report.NewService(pool, rt, report.Options{Impact: impacts, Backups: backups, Runbooks: rbs, Drills: ds}), engine
 }
 
 // proofsOf lets runbooks ask the drills service built after it.

@@ -1,6 +1,9 @@
 package orchestrator
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // Role is what a token may do. Roles are fixed; the RBAC table in the API
 // says which routes each one reaches.
@@ -17,6 +20,29 @@ const (
 
 // Roles lists every role, in order of decreasing power.
 var Roles = []Role{RoleAdmin, RoleContinuityManager, RoleOperator, RoleExecutive, RoleAuditor}
+
+// Who may do what, shared by the API's route table and the web UI's pages
+// and buttons.
+var (
+	// AdminRoles administer tokens and settings.
+	AdminRoles = []Role{RoleAdmin}
+	// AuditRoles read the audit log.
+	AuditRoles = []Role{RoleAdmin, RoleAuditor}
+	// RecordReaders read records (CMDB, ITSM, plans): everyone but
+	// executives, who see reports and dashboards only.
+	RecordReaders = []Role{RoleAdmin, RoleContinuityManager, RoleOperator, RoleAuditor}
+	// RecordWriters write records.
+	RecordWriters = []Role{RoleAdmin, RoleContinuityManager}
+	// CheckRunners run checks (a backup check now): whoever writes records
+	// and operators, who check during an invocation.
+	CheckRunners = []Role{RoleAdmin, RoleContinuityManager, RoleOperator}
+	// ReportReaders read reports and readiness, executives included; none
+	// of them changes state.
+	ReportReaders = []Role{RoleAdmin, RoleContinuityManager, RoleOperator, RoleAuditor, RoleExecutive}
+)
+
+// Allowed reports whether r is one of roles.
+func (r Role) Allowed(roles []Role) bool { return slices.Contains(roles, r) }
 
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {

@@ -94,6 +94,12 @@ func archive(ctx context.Context, q postgres.Querier, r Rendered, src archiveSou
 	return a, true, nil
 }
 
+// Archive keeps a made report in the archive as made by by.
+func (e *Reports) Archive(ctx context.Context, r Rendered, by string) (Archived, error) {
+	a, _, err := archive(ctx, e.r.pool, r, archiveSource{by: by})
+	return a, err
+}
+
 // ListArchive lists archived reports, newest first.
 func (e *Reports) ListArchive(ctx context.Context, f ArchiveFilter, page orchestrator.Page) (orchestrator.List[Archived], error) {
 	if f.Kind != "" && !f.Kind.Valid() {

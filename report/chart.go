@@ -58,9 +58,9 @@ func (s *svgWriter) html() template.HTML {
 	return template.HTML(s.b.String())
 }
 
-// trendChart draws the monthly readiness score (0–100) as a line with the
-// ready and at-risk thresholds.
-func trendChart(points []TrendPoint, title string) template.HTML {
+// TrendChart draws the monthly readiness score (0–100) as a line with the
+// ready and at-risk thresholds: the same chart in the reports and the UI.
+func TrendChart(points []TrendPoint, title string) template.HTML {
 	const w, h, left, right, top, bottom = 520, 150, 36, 12, 10, 24
 	s := newSVG(w, h, title)
 	plotW, plotH := float64(w-left-right), float64(h-top-bottom)

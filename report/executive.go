@@ -57,18 +57,17 @@ func (e *Reports) executive(ctx context.Context, q Request, from, to time.Time) 
 	now := e.r.rt.Now().UTC()
 	rep := &ExecutiveReport{Period: q.Period, Lang: q.Lang, From: from, To: to, GeneratedAt: now}
 	eg, gctx := errgroup.WithContext(ctx)
-	eg.Go(func() (err error) { rep.readiness, err = e.r.Readiness(gctx, Filter{}); return err })
-	eg.Go(func() (err error) { rep.bias, err = e.r.opts.Impact.ApprovedBIAs(gctx, nil); return err })
+	// Readiness reads the resilience model; the report reads it from there.
 	eg.Go(func() error {
-		all, err := e.r.opts.Impact.ResilienceAll(gctx)
-		rep.resilience = make(map[string]impact.ServiceResilienceSummary, len(all.Services))
-		for _, s := range all.Services {
-			rep.resilience[s.Service] = s
+		org, in, err := e.r.readiness(gctx, Filter{})
+		if err == nil {
+			rep.readiness, rep.resilience = org, in.resilience
 		}
 		return err
 	})
+	eg.Go(func() (err error) { rep.bias, err = e.r.opts.Impact.ApprovedBIAs(gctx, nil); return err })
 	eg.Go(func() (err error) { rep.completed, err = e.completedDrills(gctx); return err })
-	eg.Go(func() (err error) { rep.Readiness.Trend, err = e.trend(gctx, to); return err })
+	eg.Go(func() (err error) { rep.Readiness.Trend, err = e.Trend(gctx, to); return err })
 	eg.Go(func() (err error) { rep.Drills, err = e.drillSection(gctx, from.Year()); return err })
 	eg.Go(func() (err error) { rep.Findings, err = e.findingSection(gctx, now); return err })
 	eg.Go(func() (err error) { rep.Risks, err = e.riskSection(gctx); return err })

@@ -133,8 +133,8 @@ func lastAchieved(completed []drills.Drill, service string) (*orchestrator.Durat
 	return nil, nil
 }
 
-// trend is the last readiness point of each of the 12 months up to to.
-func (e *Reports) trend(ctx context.Context, to time.Time) ([]TrendPoint, error) {
+// Trend is the last readiness point of each of the 12 months up to to.
+func (e *Reports) Trend(ctx context.Context, to time.Time) ([]TrendPoint, error) {
 	end := to.AddDate(0, 0, -1)
 	points, err := e.r.History(ctx, to.AddDate(-1, 0, 0), end)
 	if err != nil {

@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,11 +40,46 @@ type view struct {
 	// compliant ones up to the list limit.
 	RPOShown  []RPORow
 	RPOHidden int
+	// RTOHidden counts the tier 0–1 services the RTO chart leaves out.
+	RTOHidden int
 	// WorstShown are the costliest services of the worst scenario listed
 	// on page one; WorstHidden counts the others.
 	WorstShown  []ScenarioLoss
 	WorstHidden int
 	HTMLLang    string
+}
+
+// Bounds of what the page draws of a large organisation; the JSON has
+// every row.
+const (
+	rpoShown = 40
+	rtoDrawn = 30
+)
+
+// furthestPastTarget keeps the n rows whose estimate or achieved recovery
+// is furthest past the target, in their order.
+func furthestPastTarget(rows []RTORow, n int) []RTORow {
+	over := func(r RTORow) float64 {
+		worst := 0.0
+		for _, d := range []*orchestrator.Duration{r.Estimate, r.Achieved} {
+			if d != nil && r.Target > 0 {
+				worst = max(worst, float64(*d)/float64(r.Target))
+			}
+		}
+		return worst
+	}
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(over(rows[b]), over(rows[a])) })
+	idx = idx[:n]
+	slices.Sort(idx)
+	out := make([]RTORow, n)
+	for i, j := range idx {
+		out[i] = rows[j]
+	}
+	return out
 }
 
 // worstShown is how many services of the worst scenario page one lists.
@@ -52,20 +89,30 @@ const worstShown = 6
 func (rep *ExecutiveReport) HTML() ([]byte, error) {
 	t := labels[rep.Lang]
 	v := view{R: rep, T: t, HTMLLang: rep.Lang,
-		Trend:    trendChart(rep.Readiness.Trend, t["trend"]),
-		RTOChart: rtoChart(rep.RTO, t),
-		Heatmap:  heatmapChart(residualCells(rep), t["likelihood"], t["impact"], t["heatmap"]),
+		Trend: TrendChart(rep.Readiness.Trend, t["trend"]),
+
+		Heatmap: heatmapChart(residualCells(rep), t["likelihood"], t["impact"], t["heatmap"]),
 	}
-	for _, r := range rep.RPO.Items {
-		if r.State != orchestrator.RPOCompliant && r.State != orchestrator.RPOUnknown || len(v.RPOShown) < listLimit {
-			v.RPOShown = append(v.RPOShown, r)
+	// Those not compliant first, as far as the list goes.
+	attention := func(r RPORow) bool { return r.State != orchestrator.RPOCompliant && r.State != orchestrator.RPOUnknown }
+	for _, first := range []bool{true, false} {
+		for _, r := range rep.RPO.Items {
+			if attention(r) == first && len(v.RPOShown) < rpoShown {
+				v.RPOShown = append(v.RPOShown, r)
+			}
 		}
 	}
 	v.RPOHidden = len(rep.RPO.Items) - len(v.RPOShown)
+	rto := rep.RTO
+	if len(rto) > rtoDrawn {
+		rto = furthestPastTarget(rto, rtoDrawn)
+		v.RTOHidden = len(rep.RTO) - rtoDrawn
+	}
 	if w := rep.WorstScenario; w != nil {
 		v.WorstShown = w.Services[:min(len(w.Services), worstShown)]
 		v.WorstHidden = len(w.Services) - len(v.WorstShown)
 	}
+	v.RTOChart = rtoChart(rto, t)
 	var buf bytes.Buffer
 	if err := executiveTemplate.Execute(&buf, v); err != nil {
 		return nil, fmt.Errorf("render executive report: %w", err)

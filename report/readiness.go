@@ -146,9 +146,16 @@ func (s *Service) Readiness(ctx context.Context, f Filter) (Organisation, error)
 	if f.Tier != nil && (*f.Tier < 0 || *f.Tier > 4) {
 		return Organisation{}, orchestrator.Invalid("tier", "must be a tier from 0 to 4")
 	}
+	org, _, err := s.readiness(ctx, f)
+	return org, err
+}
+
+// readiness is Readiness for a valid filter, with the inputs it was
+// scored from, which the executive report reads too.
+func (s *Service) readiness(ctx context.Context, f Filter) (Organisation, *inputs, error) {
 	in, err := s.gather(ctx)
 	if err != nil {
-		return Organisation{}, err
+		return Organisation{}, nil, err
 	}
 	all := in.scoreAll()
 	org := organise(all, in.now)
@@ -157,7 +164,7 @@ func (s *Service) Readiness(ctx context.Context, f Filter) (Organisation, error)
 			org.Items = append(org.Items, r)
 		}
 	}
-	return org, nil
+	return org, in, nil
 }
 
 // ServiceReadiness scores one business service.

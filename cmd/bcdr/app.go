@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"maps"
+	"net/http"
 	"slices"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
 	"github.com/bcdr/bcdr/runbooks/execution"
+	"github.com/bcdr/bcdr/web"
 )
 
 // app is bcdr's composition root: every service, the graph cache, the
@@ -106,6 +108,24 @@ func (a *app) requiredRPO(ctx context.Context, ciKey string) (*orchestrator.Dura
 func (a *app) server(opts api.Options) *api.Server {
 	opts.Pool, opts.Migrator, opts.Runtime, opts.Services, opts.BaseURL = a.db.Pool, a.db.Migrator, a.rt, a.services, a.cfg.BaseURL
 	return api.NewServer(opts)
+}
+
+// handler is everything bcdr serves: the API under /api/, its health and
+// metrics endpoints, and the web UI everywhere else. Both doors share one
+// failed-authentication throttle.
+func (a *app) handler(opts api.Options) http.Handler {
+	opts.Throttle = auth.NewThrottle(opts.AuthThrottle)
+	apiServer := a.server(opts)
+	s := a.services
+	ui := web.New(web.Options{Runtime: a.rt, Throttle: opts.Throttle, SecureCookies: opts.HSTS,
+		Services: web.Services{Tokens: s.Tokens, Impact: s.Impact, Runbooks: s.Runbooks, Executions: s.Executions,
+			Drills: s.Drills, Report: s.Report, Reports: s.Reports}})
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, apiServer)
+	}
+	mux.Handle("/", ui)
+	return mux
 }
 
 // jobs is every kind of job this build knows how to run, with its handler

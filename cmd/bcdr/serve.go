@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	registry := prometheus.NewRegistry()
 	a := newApp(db)
 	defer a.services.Reports.Close() // the browser PDFs are printed with
-	srv := a.server(api.Options{Registry: registry, HSTS: tlsConf != nil, TrustedProxies: cfg.trustedProxies()})
+	srv := a.handler(api.Options{Registry: registry, HSTS: tlsConf != nil, TrustedProxies: cfg.trustedProxies()})
 	if err := a.graphs.Load(ctx); err != nil {
 		return fmt.Errorf("load the CMDB graph: %w", err)
 	}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"cmp"
+	"html/template"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/report"
+	"github.com/bcdr/bcdr/runbooks/execution"
+)
+
+// attentionShown is how many of the lowest-scoring services the dashboard
+// lists.
+const attentionShown = 10
+
+// dashboardView is the dashboard's data.
+type dashboardView struct {
+	Org        report.Organisation
+	Trend      template.HTML
+	Statuses   []statusCount
+	Attention  []attention
+	Executions []execution.Execution
+	// ShowExecutions: the role reads executions (executives do not).
+	ShowExecutions bool
+}
+
+type statusCount struct {
+	Status string
+	Count  int
+}
+
+// attention is a service that scores low and the first thing to fix.
+type attention struct {
+	Service report.ServiceReadiness
+	Reason  string
+}
+
+// dashboard shows the organisation's readiness and trend, services by
+// status, the services that need attention most and active executions.
+func (u *UI) dashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	org, err := u.svc.Report.Readiness(ctx, report.Filter{})
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	now := u.rt.Now().UTC()
+	trend, err := u.svc.Reports.Trend(ctx, time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	v := dashboardView{Org: org}
+	if len(trend) > 0 {
+		v.Trend = report.TrendChart(trend, words(language(r))("trend"))
+	}
+	for _, st := range report.Statuses {
+		v.Statuses = append(v.Statuses, statusCount{Status: st, Count: org.Counts.ByStatus[st]})
+	}
+	items := slices.Clone(org.Items)
+	slices.SortStableFunc(items, func(a, b report.ServiceReadiness) int { return cmp.Compare(a.Score, b.Score) })
+	for _, it := range items[:min(len(items), attentionShown)] {
+		if it.Status == report.StatusReady {
+			break
+		}
+		v.Attention = append(v.Attention, attention{Service: it, Reason: firstLoss(it)})
+	}
+	if actor(ctx).Role.Allowed(orchestrator.RecordReaders) {
+		v.ShowExecutions = true
+		l, err := u.svc.Executions.List(ctx, execution.Filter{Status: execution.StatusRunning}, orchestrator.Page{Limit: 20})
+		if err != nil {
+			u.fail(w, r, err)
+			return
+		}
+		v.Executions = l.Items
+	}
+	u.render(w, r, http.StatusOK, "dashboard", v)
+}
+
+// firstLoss is the reason of a service's largest loss of points.
+func firstLoss(s report.ServiceReadiness) string {
+	best, reason := 0, ""
+	for _, c := range s.Components {
+		for _, l := range c.Lost {
+			if l.Points > best {
+				best, reason = l.Points, l.Reason
+			}
+		}
+	}
+	return reason
+}
+
+// servicesView is the services page's data.
+type servicesView struct {
+	Org      report.Organisation
+	Status   string
+	Statuses []string
+}
+
+// services lists every business service with its readiness, filtered by
+// status.
+func (u *UI) services(w http.ResponseWriter, r *http.Request) {
+	status := r.URL.Query().Get("status")
+	if status != "" && !slices.Contains(report.Statuses, status) {
+		status = ""
+	}
+	org, err := u.svc.Report.Readiness(r.Context(), report.Filter{Status: status})
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	u.render(w, r, http.StatusOK, "services", servicesView{Org: org, Status: status, Statuses: report.Statuses})
+}
+
+// service shows one service's readiness: each component and every point
+// lost with its reason.
+func (u *UI) service(w http.ResponseWriter, r *http.Request) {
+	s, err := u.svc.Report.ServiceReadiness(r.Context(), r.PathValue("key"))
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	u.render(w, r, http.StatusOK, "service", s)
+}
