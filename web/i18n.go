@@ -33,6 +33,28 @@ func language(r *http.Request) string {
 	return langEN
 }
 
+// dictionary is every page group's words by language.
+var dictionary = merge(coreWords, executionsWords, drillsWords, backupsWords)
+
+// merge joins word lists; a key defined twice is a programming error.
+func merge(lists ...map[string]map[string]string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, l := range lists {
+		for lang, ws := range l {
+			if out[lang] == nil {
+				out[lang] = map[string]string{}
+			}
+			for k, w := range ws {
+				if _, dup := out[lang][k]; dup {
+					panic("web: the word " + k + " is defined twice")
+				}
+				out[lang][k] = w
+			}
+		}
+	}
+	return out
+}
+
 // words returns the lookup of the UI's words in lang; a key missing is
 // shown as it is, which TestEveryWordInBothLanguages catches.
 func words(lang string) func(string) string {
@@ -45,8 +67,9 @@ func words(lang string) func(string) string {
 	}
 }
 
-// dictionary holds the UI's words by language.
-var dictionary = map[string]map[string]string{
+// coreWords are the words of the layout, sign-in, dashboard, services and
+// reports.
+var coreWords = map[string]map[string]string{
 	langEN: {
 		"product":                "bcdr",
 		"tagline":                "Business continuity and disaster recovery",

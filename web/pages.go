@@ -12,6 +12,19 @@ import (
 	"github.com/bcdr/bcdr/runbooks/execution"
 )
 
+// dashboardPages is the dashboard.
+func (u *UI) dashboardPages() []page {
+	return []page{{"GET /{$}", orchestrator.ReportReaders, u.dashboard, "dashboard"}}
+}
+
+// servicePages are the business services and their readiness.
+func (u *UI) servicePages() []page {
+	return []page{
+		{"GET /services", orchestrator.RecordReaders, u.services, "services"},
+		{"GET /services/{key}", orchestrator.RecordReaders, u.service, ""},
+	}
+}
+
 // attentionShown is how many of the lowest-scoring services the dashboard
 // lists.
 const attentionShown = 10

@@ -92,21 +92,16 @@ type navItem struct {
 	Current   bool
 }
 
-// nav lists the pages of routes the actor may open, in menu order.
+// nav lists the menu pages the actor may open, in menu order.
 func (u *UI) nav(r *http.Request, a orchestrator.Actor) []navItem {
 	var out []navItem
-	for _, item := range []struct {
-		href, key string
-		roles     []orchestrator.Role
-	}{
-		{"/", "dashboard", orchestrator.ReportReaders},
-		{"/services", "services", orchestrator.RecordReaders},
-		{"/reports", "reports", orchestrator.ReportReaders},
-	} {
-		if a.Role.Allowed(item.roles) {
-			current := r.URL.Path == item.href || item.href != "/" && strings.HasPrefix(r.URL.Path, item.href)
-			out = append(out, navItem{Href: item.href, Key: item.key, Current: current})
+	for _, p := range u.routes() {
+		if p.menu == "" || !a.Role.Allowed(p.roles) {
+			continue
 		}
+		_, path, _ := strings.Cut(strings.TrimSuffix(p.pattern, "{$}"), " ")
+		current := r.URL.Path == path || path != "/" && strings.HasPrefix(r.URL.Path, path)
+		out = append(out, navItem{Href: path, Key: p.menu, Current: current})
 	}
 	return out
 }

@@ -18,6 +18,16 @@ const reportWait = 3 * time.Second
 // is one self-contained file, inline CSS and SVG, no script.
 const reportPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+// reportPages are the reports, their jobs and the archive.
+func (u *UI) reportPages() []page {
+	return []page{
+		{"GET /reports", orchestrator.ReportReaders, u.reports, "reports"},
+		{"GET /reports/view/{kind}", orchestrator.ReportReaders, u.viewReport, ""},
+		{"GET /reports/jobs/{id}", orchestrator.ReportReaders, u.reportJob, ""},
+		{"GET /reports/archive/{id}", orchestrator.ReportReaders, u.archivedReport, ""},
+	}
+}
+
 // reportsView is the reports page's data.
 type reportsView struct {
 	Kinds   []reportKind

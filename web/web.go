@@ -92,24 +92,29 @@ func New(opts Options) *UI {
 // ServeHTTP makes the UI an http.Handler.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) { u.handler.ServeHTTP(w, r) }
 
-// page is one signed-in page and the roles that may open it.
+// page is one signed-in page and the roles that may open it; a page with
+// a menu key is in the navigation (for the roles that may open it).
 type page struct {
 	pattern string
 	roles   []orchestrator.Role
 	handler http.HandlerFunc
+	menu    string
 }
 
-// routes are the signed-in pages.
+// routes are the signed-in pages, a group per file, in menu order.
 func (u *UI) routes() []page {
-	return []page{
-		{"GET /{$}", orchestrator.ReportReaders, u.dashboard},
-		{"GET /services", orchestrator.RecordReaders, u.services},
-		{"GET /services/{key}", orchestrator.RecordReaders, u.service},
-		{"GET /reports", orchestrator.ReportReaders, u.reports},
-		{"GET /reports/view/{kind}", orchestrator.ReportReaders, u.viewReport},
-		{"GET /reports/jobs/{id}", orchestrator.ReportReaders, u.reportJob},
-		{"GET /reports/archive/{id}", orchestrator.ReportReaders, u.archivedReport},
+	var all []page
+	for _, group := range [][]page{
+		u.dashboardPages(),
+		u.servicePages(),
+		u.executionPages(),
+		u.drillPages(),
+		u.backupPages(),
+		u.reportPages(),
+	} {
+		all = append(all, group...)
 	}
+	return all
 }
 
 // contentSecurityPolicy allows the UI's own script, style and images and
