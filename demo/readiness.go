@@ -10,6 +10,7 @@ import (
 
 	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/auth"
 	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/orchestrator/importer"
@@ -71,31 +72,42 @@ func archiveReport(ctx context.Context, pool *pgxpool.Pool, now time.Time, summa
 
 // Readiness wires readiness over the demo's records as the composition
 // root does, its clock fixed at now.
-func Readiness(pool *pgxpool.Pool, now time.Time) *report.Service {
-	rs, _ := wire(pool, now)
-	return rs
-}
+func Readiness(pool *pgxpool.Pool, now time.Time) *report.Service { return Wire(pool, now).Report }
 
 // Reports wires the reports over the demo's records, without a printer:
 // the demo archives HTML.
-func Reports(pool *pgxpool.Pool, now time.Time) *report.Reports {
-	rs, engine := wire(pool, now)
-	return report.NewReports(rs, report.ReportOptions{ITSM: itsm.NewStore(pool), Executions: engine})
+func Reports(pool *pgxpool.Pool, now time.Time) *report.Reports { return Wire(pool, now).Reports }
+
+// Wired are the services over the demo's records, for the demo's seeding
+// and for tests of what sits above them (the web UI).
+type Wired struct {
+	Tokens     *auth.Service
+	Backups    *backup.Service
+	Impact     *impact.Service
+	Runbooks   *runbooks.Service
+	Executions *execution.Service
+	Schedules  *scheduler.Service
+	Drills     *drills.Service
+	Report     *report.Service
+	Reports    *report.Reports
 }
 
-// wire builds readiness and the execution engine as the composition root
-// does, their clock fixed at now.
-func wire(pool *pgxpool.Pool, now time.Time) (*report.Service, *execution.Service) {
+// Wire builds the services as the composition root does, their clock
+// fixed at now (no PDF printer, no scheduler or automation workers).
+func Wire(pool *pgxpool.Pool, now time.Time) Wired {
 	rt := orchestrator.Runtime{Clock: fixedClock(now)}
-	backups := backup.NewService(pool, rt, backup.Options{})
-	impacts := impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(backups), impact.WithBackupEvidence(backups))
-	var ds *drills.Service
-	rbs := runbooks.NewService(pool, rt, runbooks.Options{Model: runbooks.NewPGModel(pool, impacts), Backups: runbooks.NewPGBackups(pool, rt),
-		Drills: proofsOf(func(ctx context.Context, ids []int64) (map[int64]runbooks.Proof, error) { return ds.Proofs(ctx, ids) })})
-	engine := execution.NewService(pool, rt, rbs, execution.Options{})
-	schedules := scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindDrill}})
-	ds = drills.NewService(pool, rt, drills.Options{Runbooks: rbs, Executions: engine, Schedules: schedules, Impact: impacts})
-	return report.NewService(pool, rt, report.Options{Impact: impacts, Backups: backups, Runbooks: rbs, Drills: ds}), engine
+	w := Wired{Tokens: auth.NewService(pool), Backups: backup.NewService(pool, rt, backup.Options{})}
+	w.Impact = impact.NewService(pool, rt, impact.NewGraphCache(pool, rt), impact.WithBackupCoverage(w.Backups), impact.WithBackupEvidence(w.Backups))
+	w.Runbooks = runbooks.NewService(pool, rt, runbooks.Options{Model: runbooks.NewPGModel(pool, w.Impact), Backups: runbooks.NewPGBackups(pool, rt),
+		Drills: proofsOf(func(ctx context.Context, ids []int64) (map[int64]runbooks.Proof, error) {
+			return w.Drills.Proofs(ctx, ids)
+		})})
+	w.Executions = execution.NewService(pool, rt, w.Runbooks, execution.Options{})
+	w.Schedules = scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: []scheduler.Kind{scheduler.KindDrill}})
+	w.Drills = drills.NewService(pool, rt, drills.Options{Runbooks: w.Runbooks, Executions: w.Executions, Schedules: w.Schedules, Impact: w.Impact})
+	w.Report = report.NewService(pool, rt, report.Options{Impact: w.Impact, Backups: w.Backups, Runbooks: w.Runbooks, Drills: w.Drills})
+	w.Reports = report.NewReports(w.Report, report.ReportOptions{ITSM: itsm.NewStore(pool), Executions: w.Executions})
+	return w
 }
 
 // proofsOf lets runbooks ask the drills service built after it.
