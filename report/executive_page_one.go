@@ -133,6 +133,15 @@ func lastAchieved(completed []drills.Drill, service string) (*orchestrator.Durat
 	return nil, nil
 }
 
+// RecentTrend is Trend up to the end of the current month, made at most
+// maxAge ago (see Service.Recent).
+func (e *Reports) RecentTrend(ctx context.Context, maxAge time.Duration) ([]TrendPoint, error) {
+	now := e.r.rt.Now().UTC()
+	return e.trend.get(ctx, maxAge, func(ctx context.Context) ([]TrendPoint, error) {
+		return e.Trend(ctx, time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC))
+	})
+}
+
 // Trend is the last readiness point of each of the 12 months up to to.
 func (e *Reports) Trend(ctx context.Context, to time.Time) ([]TrendPoint, error) {
 	end := to.AddDate(0, 0, -1)

@@ -111,6 +111,17 @@ type Filter struct {
 	Tier   *int
 }
 
+// validate checks a filter's values.
+func (f Filter) validate() error {
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		return orchestrator.Invalid("status", "must be one of ready, at_risk, not_ready")
+	}
+	if f.Tier != nil && (*f.Tier < 0 || *f.Tier > 4) {
+		return orchestrator.Invalid("tier", "must be a tier from 0 to 4")
+	}
+	return nil
+}
+
 // BackupEvidence tells which backups real checks verified (the backup
 // capability implements it, as for the impact model).
 type BackupEvidence interface {
@@ -130,6 +141,9 @@ type Service struct {
 	pool *pgxpool.Pool
 	rt   orchestrator.Runtime
 	opts Options
+
+	// recent is the last organisation scored for Recent.
+	recent recent[Organisation]
 }
 
 // NewService returns a report service over the capabilities in opts.
@@ -140,11 +154,8 @@ func NewService(pool *pgxpool.Pool, rt orchestrator.Runtime, opts Options) *Serv
 // Readiness scores every business service and the organisation, and lists
 // the services f keeps.
 func (s *Service) Readiness(ctx context.Context, f Filter) (Organisation, error) {
-	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
-		return Organisation{}, orchestrator.Invalid("status", "must be one of ready, at_risk, not_ready")
-	}
-	if f.Tier != nil && (*f.Tier < 0 || *f.Tier > 4) {
-		return Organisation{}, orchestrator.Invalid("tier", "must be a tier from 0 to 4")
+	if err := f.validate(); err != nil {
+		return Organisation{}, err
 	}
 	org, _, err := s.readiness(ctx, f)
 	return org, err
@@ -159,12 +170,35 @@ func (s *Service) readiness(ctx context.Context, f Filter) (Organisation, *input
 	}
 	all := in.scoreAll()
 	org := organise(all, in.now)
+	org.Items = all
+	return org.filter(f), in, nil
+}
+
+// filter is org listing only the services f keeps.
+func (org Organisation) filter(f Filter) Organisation {
+	all := org.Items
+	org.Items = nil
 	for _, r := range all {
 		if (f.Status == "" || r.Status == f.Status) && (f.Tier == nil || r.Tier != nil && *r.Tier == *f.Tier) {
 			org.Items = append(org.Items, r)
 		}
 	}
-	return org, in, nil
+	return org
+}
+
+// Recent is Readiness scored at most maxAge ago: pages that many people
+// look at at once (the UI's dashboard) share one scoring instead of each
+// reading every input. Requests arriving while the organisation is scored
+// wait for that scoring; EvaluatedAt says when it was.
+func (s *Service) Recent(ctx context.Context, f Filter, maxAge time.Duration) (Organisation, error) {
+	if err := f.validate(); err != nil {
+		return Organisation{}, err
+	}
+	org, err := s.recent.get(ctx, maxAge, func(ctx context.Context) (Organisation, error) {
+		org, _, err := s.readiness(ctx, Filter{})
+		return org, err
+	})
+	return org.filter(f), err
 }
 
 // ServiceReadiness scores one business service.

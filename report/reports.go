@@ -84,6 +84,9 @@ type Reports struct {
 	jobsCtx  context.Context
 	stopJobs context.CancelFunc
 	jobs     sync.WaitGroup
+
+	// trend is the last trend made for RecentTrend.
+	trend recent[[]TrendPoint]
 }
 
 // NewReports returns the reports over readiness r.

@@ -29,13 +29,13 @@ var demoNow = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 // env is the UI over the demo organisation (seeded once per test binary,
 // cloned per test) on a loopback server.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	pool  *pgxpool.Pool
 	wired demo.Wired
 	srv   *httptest.Server
 }
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	pool := pgtest.Seeded(t, "demo", func(ctx context.Context, pool *pgxpool.Pool) error {
 		reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
@@ -48,7 +48,7 @@ func setup(t *testing.T) *env {
 	w := demo.Wire(pool, demoNow)
 	ui := New(Options{Runtime: orchestrator.Runtime{Clock: orchestrator.NewManualClock(demoNow)},
 		Services: Services{Tokens: w.Tokens, Impact: w.Impact, Runbooks: w.Runbooks, Executions: w.Executions,
-			Drills: w.Drills, Report: w.Report, Reports: w.Reports}})
+			Drills: w.Drills, Report: w.Report, Reports: w.Reports, Backups: w.Backups}})
 	srv := httptest.NewServer(ui)
 	t.Cleanup(srv.Close)
 	t.Cleanup(w.Reports.Close)

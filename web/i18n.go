@@ -151,6 +151,10 @@ var coreWords = map[string]map[string]string{
 		"key":                    "Key",
 		"html":                   "HTML",
 		"pdf":                    "PDF",
+		"capped_rto_infeasible":  "the RTO cannot be met",
+		"capped_rpo_breached":    "an RPO is breached",
+		"list_sep":               ", ",
+		"back_to_reports":        "Back to the reports",
 	},
 	langZH: {
 		"product":                "bcdr",
@@ -233,5 +237,9 @@ var coreWords = map[string]map[string]string{
 		"key":                    "标识",
 		"html":                   "HTML",
 		"pdf":                    "PDF",
+		"capped_rto_infeasible":  "无法达到恢复时间目标",
+		"capped_rpo_breached":    "恢复点目标已被突破",
+		"list_sep":               "；",
+		"back_to_reports":        "返回报告列表",
 	},
 }

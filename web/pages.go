@@ -25,6 +25,11 @@ func (u *UI) servicePages() []page {
 	}
 }
 
+// recentEnough is how old the readiness a page shows may be: the people
+// looking at the dashboard at once share one scoring of the organisation
+// (the API's /readiness always scores afresh).
+const recentEnough = 5 * time.Second
+
 // attentionShown is how many of the lowest-scoring services the dashboard
 // lists.
 const attentionShown = 10
@@ -55,13 +60,12 @@ type attention struct {
 // status, the services that need attention most and active executions.
 func (u *UI) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	org, err := u.svc.Report.Readiness(ctx, report.Filter{})
+	org, err := u.svc.Report.Recent(ctx, report.Filter{}, recentEnough)
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	now := u.rt.Now().UTC()
-	trend, err := u.svc.Reports.Trend(ctx, time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC))
+	trend, err := u.svc.Reports.RecentTrend(ctx, recentEnough)
 	if err != nil {
 		u.fail(w, r, err)
 		return
@@ -120,7 +124,7 @@ func (u *UI) services(w http.ResponseWriter, r *http.Request) {
 	if status != "" && !slices.Contains(report.Statuses, status) {
 		status = ""
 	}
-	org, err := u.svc.Report.Readiness(r.Context(), report.Filter{Status: status})
+	org, err := u.svc.Report.Recent(r.Context(), report.Filter{Status: status}, recentEnough)
 	if err != nil {
 		u.fail(w, r, err)
 		return

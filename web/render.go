@@ -79,6 +79,19 @@ type view struct {
 // T is the word for key in the page's language.
 func (v view) T(key string) string { return v.words(key) }
 
+// Capped names what holds a service's status back ("rto_infeasible,
+// rpo_breached") in the page's words.
+func (v view) Capped(codes string) string {
+	if codes == "" {
+		return "—"
+	}
+	parts := strings.Split(codes, ",")
+	for i, c := range parts {
+		parts[i] = v.words("capped_" + strings.TrimSpace(c))
+	}
+	return strings.Join(parts, v.words("list_sep"))
+}
+
 // Shows reports whether the navigation holds the page key: the actor may
 // open it, so links to it are drawn.
 func (v view) Shows(key string) bool {

@@ -21,6 +21,7 @@ import (
 	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
+	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
@@ -42,6 +43,7 @@ type Services struct {
 	Drills     *drills.Service
 	Report     *report.Service
 	Reports    *report.Reports
+	Backups    *backup.Service
 }
 
 // Options configure the UI.

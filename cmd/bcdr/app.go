@@ -119,7 +119,7 @@ func (a *app) handler(opts api.Options) http.Handler {
 	s := a.services
 	ui := web.New(web.Options{Runtime: a.rt, Throttle: opts.Throttle, SecureCookies: opts.HSTS,
 		Services: web.Services{Tokens: s.Tokens, Impact: s.Impact, Runbooks: s.Runbooks, Executions: s.Executions,
-			Drills: s.Drills, Report: s.Report, Reports: s.Reports}})
+			Drills: s.Drills, Report: s.Report, Reports: s.Reports, Backups: s.Backups}})
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, apiServer)
