@@ -150,6 +150,8 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch orchestrator.ErrorCode(err) {
 	case orchestrator.ENOTFOUND:
 		status, msg = http.StatusNotFound, err.Error()
+	case orchestrator.EFORBIDDEN:
+		status, msg = http.StatusForbidden, err.Error()
 	case orchestrator.EINVALID:
 		status, msg = http.StatusUnprocessableEntity, err.Error()
 	case orchestrator.EUNAVAILABLE:
