@@ -63,3 +63,24 @@ func Paginate[T any](items []T, limit int, key func(T) string) List[T] {
 	items = items[:limit]
 	return List[T]{Items: items, Next: EncodeCursor(key(items[limit-1]))}
 }
+
+// EachPage reads every page of a list, from the first, calling each for
+// every item: list is asked for one page (of MaxPageLimit items) at a time.
+func EachPage[T any](list func(Page) (List[T], error), each func(T)) error {
+	page := Page{Limit: MaxPageLimit}
+	for {
+		l, err := list(page)
+		if err != nil {
+			return err
+		}
+		for _, it := range l.Items {
+			each(it)
+		}
+		if l.Next == "" {
+			return nil
+		}
+		if page.After, err = DecodeCursor(l.Next); err != nil {
+			return err
+		}
+	}
+}

@@ -235,7 +235,7 @@ func (e *Reports) approvedRunbookIDs(ctx context.Context) ([]int64, error) {
 	list := func(p orchestrator.Page) (orchestrator.List[runbooks.Summary], error) {
 		return e.r.opts.Runbooks.List(ctx, runbooks.Filter{Status: runbooks.StatusApproved}, p)
 	}
-	err := everyPage(list, func(sm runbooks.Summary) { ids = append(ids, sm.ID) })
+	err := orchestrator.EachPage(list, func(sm runbooks.Summary) { ids = append(ids, sm.ID) })
 	return ids, err
 }
 
@@ -263,7 +263,7 @@ func (e *Reports) annualDrills(ctx context.Context, year int) (AnnualDrills, err
 	list := func(p orchestrator.Page) (orchestrator.List[drills.Drill], error) {
 		return e.r.opts.Drills.List(ctx, drills.Filter{Year: year}, p)
 	}
-	err = everyPage(list, func(d drills.Drill) {
+	err = orchestrator.EachPage(list, func(d drills.Drill) {
 		sec.Planned++
 		sec.ByStatus[d.Status]++
 		if d.Status == drills.StatusCompleted {
@@ -336,7 +336,7 @@ func (e *Reports) improvements(ctx context.Context, from, asOf time.Time) (Impro
 	list := func(p orchestrator.Page) (orchestrator.List[drills.Finding], error) {
 		return e.r.opts.Drills.Findings(ctx, drills.FindingFilter{}, p)
 	}
-	err := everyPage(list, func(f drills.Finding) {
+	err := orchestrator.EachPage(list, func(f drills.Finding) {
 		if !f.CreatedAt.Before(from) && f.CreatedAt.Before(asOf) {
 			sec.Opened++
 			count(f, func(c *FindingCount) { c.Opened++ })

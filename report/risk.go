@@ -139,20 +139,10 @@ func (e *Reports) gatherRisks(ctx context.Context) (*RiskReport, error) {
 // riskRegister pages through the whole register, each risk quantified.
 func (e *Reports) riskRegister(ctx context.Context) ([]impact.Risk, error) {
 	var out []impact.Risk
-	page := orchestrator.Page{Limit: batch}
-	for {
-		l, err := e.r.opts.Impact.ListRisks(ctx, impact.RiskFilter{}, page)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l.Items...)
-		if l.Next == "" {
-			return out, nil
-		}
-		if page.After, err = orchestrator.DecodeCursor(l.Next); err != nil {
-			return nil, err
-		}
-	}
+	err := orchestrator.EachPage(func(page orchestrator.Page) (orchestrator.List[impact.Risk], error) {
+		return e.r.opts.Impact.ListRisks(ctx, impact.RiskFilter{}, page)
+	}, func(r impact.Risk) { out = append(out, r) })
+	return out, err
 }
 
 // fill summarises the risks, ranks them and lists those needing

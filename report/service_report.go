@@ -205,7 +205,7 @@ func (e *Reports) serviceIncidents(ctx context.Context, key string, from, to tim
 		}
 	}
 	var ids []int64
-	err := everyPage(incidents(from, to), func(i itsm.Incident) {
+	err := orchestrator.EachPage(incidents(from, to), func(i itsm.Incident) {
 		sec.Count++
 		if i.Major {
 			sec.Major++
@@ -219,7 +219,7 @@ func (e *Reports) serviceIncidents(ctx context.Context, key string, from, to tim
 	if err != nil {
 		return sec, nil, err
 	}
-	err = everyPage(incidents(from.AddDate(0, -1, 0), from), func(i itsm.Incident) {
+	err = orchestrator.EachPage(incidents(from.AddDate(0, -1, 0), from), func(i itsm.Incident) {
 		sec.PreviousCount++
 		if i.Major {
 			sec.PreviousMajor++
@@ -254,7 +254,7 @@ func (e *Reports) serviceChanges(ctx context.Context, scope map[string]bool, fro
 		list := func(p orchestrator.Page) (orchestrator.List[itsm.Change], error) {
 			return e.opts.ITSM.ListChanges(ctx, itsm.ChangeFilter{ImplementedAfter: from, ImplementedBefore: to}, p)
 		}
-		return everyPage(list, func(c itsm.Change) {
+		return orchestrator.EachPage(list, func(c itsm.Change) {
 			if c.ImplementedAt != nil && slices.ContainsFunc(c.AffectedCIs, func(ci string) bool { return scope[ci] }) {
 				each(c)
 			}
@@ -289,7 +289,7 @@ func (e *Reports) serviceReleases(ctx context.Context, scope map[string]bool, fr
 		list := func(p orchestrator.Page) (orchestrator.List[itsm.Release], error) {
 			return e.opts.ITSM.ListReleases(ctx, itsm.ReleaseFilter{DeployedAfter: from, DeployedBefore: to}, p)
 		}
-		return everyPage(list, func(r itsm.Release) {
+		return orchestrator.EachPage(list, func(r itsm.Release) {
 			if r.DeployedAt != nil && slices.ContainsFunc(r.AffectedCIs, func(ci string) bool { return scope[ci] }) {
 				each(r)
 			}
@@ -304,26 +304,6 @@ func (e *Reports) serviceReleases(ctx context.Context, scope map[string]bool, fr
 	}
 	slices.SortFunc(sec.Items, func(a, b ReleaseRow) int { return a.DeployedAt.Compare(b.DeployedAt) })
 	return sec, deployed(from.AddDate(0, -1, 0), from, func(itsm.Release) { sec.PreviousCount++ })
-}
-
-// everyPage calls each on every item list returns, page by page.
-func everyPage[T any](list func(orchestrator.Page) (orchestrator.List[T], error), each func(T)) error {
-	page := orchestrator.Page{Limit: batch}
-	for {
-		l, err := list(page)
-		if err != nil {
-			return err
-		}
-		for _, it := range l.Items {
-			each(it)
-		}
-		if l.Next == "" {
-			return nil
-		}
-		if page.After, err = orchestrator.DecodeCursor(l.Next); err != nil {
-			return err
-		}
-	}
 }
 
 // inScope keeps the keys in scope, in order.

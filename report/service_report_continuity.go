@@ -94,7 +94,7 @@ func (e *Reports) continuity(ctx context.Context, snap *impact.Snapshot, key str
 		list := func(p orchestrator.Page) (orchestrator.List[drills.Finding], error) {
 			return e.r.opts.Drills.Findings(gctx, drills.FindingFilter{Service: key, Open: true}, p)
 		}
-		return everyPage(list, func(f drills.Finding) {
+		return orchestrator.EachPage(list, func(f drills.Finding) {
 			if row, open := findingAt(f, now); open {
 				sec.Findings = append(sec.Findings, row)
 			}
@@ -155,7 +155,7 @@ func (e *Reports) serviceRunbooks(ctx context.Context, key string) ([]ServiceRun
 	list := func(p orchestrator.Page) (orchestrator.List[runbooks.Summary], error) {
 		return e.r.opts.Runbooks.List(ctx, runbooks.Filter{Service: key}, p)
 	}
-	err := everyPage(list, func(sm runbooks.Summary) {
+	err := orchestrator.EachPage(list, func(sm runbooks.Summary) {
 		if sm.Status != runbooks.StatusRetired {
 			ids = append(ids, sm.ID)
 		}
@@ -194,7 +194,7 @@ func (e *Reports) serviceDrills(ctx context.Context, key string) (last, next *Se
 		return e.r.opts.Drills.List(ctx, drills.Filter{Service: key}, p)
 	}
 	var done, planned *drills.Drill
-	err = everyPage(list, func(d drills.Drill) {
+	err = orchestrator.EachPage(list, func(d drills.Drill) {
 		switch {
 		case d.Status == drills.StatusCompleted && d.CompletedAt != nil:
 			if done == nil || d.CompletedAt.After(*done.CompletedAt) {

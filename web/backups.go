@@ -83,9 +83,10 @@ func (u *UI) backupList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	targets, err := every(ctx, func(ctx context.Context, page orchestrator.Page) (orchestrator.List[backup.Target], error) {
+	var targets []backup.Target
+	err := orchestrator.EachPage(func(page orchestrator.Page) (orchestrator.List[backup.Target], error) {
 		return u.svc.Backups.List(ctx, backup.Filter{CI: v.CI, Kind: backup.Kind(v.Kind), Status: v.Status}, page)
-	})
+	}, func(t backup.Target) { targets = append(targets, t) })
 	if err != nil {
 		u.fail(w, r, err)
 		return

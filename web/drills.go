@@ -98,9 +98,10 @@ func (u *UI) drillList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	all, err := every(ctx, func(ctx context.Context, page orchestrator.Page) (orchestrator.List[drills.Drill], error) {
+	var all []drills.Drill
+	err = orchestrator.EachPage(func(page orchestrator.Page) (orchestrator.List[drills.Drill], error) {
 		return u.svc.Drills.List(ctx, drills.Filter{Year: year}, page)
-	})
+	}, func(d drills.Drill) { all = append(all, d) })
 	if err != nil {
 		u.fail(w, r, err)
 		return
@@ -117,25 +118,6 @@ func (u *UI) drillList(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Total = len(all)
 	u.render(w, r, http.StatusOK, "drills", v)
-}
-
-// every reads every page of a list.
-func every[T any](ctx context.Context, list func(context.Context, orchestrator.Page) (orchestrator.List[T], error)) ([]T, error) {
-	var out []T
-	page := orchestrator.Page{Limit: orchestrator.MaxPageLimit}
-	for {
-		l, err := list(ctx, page)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l.Items...)
-		if l.Next == "" {
-			return out, nil
-		}
-		if page.After, err = orchestrator.DecodeCursor(l.Next); err != nil {
-			return nil, err
-		}
-	}
 }
 
 // drillView is a drill's page: the drill as its after-action report sees
