@@ -388,6 +388,7 @@ func (u *UI) execLastEvent(r *http.Request, id, after int64) (int64, error) {
 // the timeline (one indexed query); the board reads itself on each event.
 func (u *UI) executionEvents(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), execSSELifetime)
+	defer context.AfterFunc(u.closing, cancel)()
 	defer cancel()
 	id := execID(r)
 	if id == 0 {

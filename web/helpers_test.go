@@ -33,6 +33,7 @@ type env struct {
 	pool  *pgxpool.Pool
 	wired demo.Wired
 	srv   *httptest.Server
+	ui    *UI
 }
 
 func setup(t testing.TB) *env {
@@ -52,7 +53,7 @@ func setup(t testing.TB) *env {
 	srv := httptest.NewServer(ui)
 	t.Cleanup(srv.Close)
 	t.Cleanup(w.Reports.Close)
-	return &env{t: t, pool: pool, wired: w, srv: srv}
+	return &env{t: t, pool: pool, wired: w, srv: srv, ui: ui}
 }
 
 // person is a browser signed in with a token of its own.

@@ -12,6 +12,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -67,6 +68,10 @@ type UI struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	handler  http.Handler
+	// closing ends the event streams when the server shuts down, so that
+	// an open board does not hold the shutdown up.
+	closing  context.Context
+	shutdown context.CancelFunc
 }
 
 // New builds the UI.
@@ -76,6 +81,7 @@ func New(opts Options) *UI {
 	if u.throttle == nil {
 		u.throttle = auth.NewThrottle(auth.ThrottleOptions{})
 	}
+	u.closing, u.shutdown = context.WithCancel(context.Background())
 	u.pages = parsePages()
 	static, _ := fs.Sub(staticFS, "static")
 	u.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
@@ -90,6 +96,10 @@ func New(opts Options) *UI {
 	u.handler = securityHeaders(http.NewCrossOriginProtection().Handler(u.mux))
 	return u
 }
+
+// Shutdown ends the UI's event streams; the server calls it as it shuts
+// down (http.Server.RegisterOnShutdown).
+func (u *UI) Shutdown() { u.shutdown() }
 
 // ServeHTTP makes the UI an http.Handler.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) { u.handler.ServeHTTP(w, r) }

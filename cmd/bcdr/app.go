@@ -111,9 +111,10 @@ func (a *app) server(opts api.Options) *api.Server {
 }
 
 // handler is everything bcdr serves: the API under /api/, its health and
-// metrics endpoints, and the web UI everywhere else. Both doors share one
-// failed-authentication throttle.
-func (a *app) handler(opts api.Options) http.Handler {
+// metrics endpoints, and the web UI everywhere else, and what to call as
+// the server shuts down. Both doors share one failed-authentication
+// throttle.
+func (a *app) handler(opts api.Options) (http.Handler, func()) {
 	opts.Throttle = auth.NewThrottle(opts.AuthThrottle)
 	apiServer := a.server(opts)
 	s := a.services
@@ -125,7 +126,7 @@ func (a *app) handler(opts api.Options) http.Handler {
 		mux.Handle(p, apiServer)
 	}
 	mux.Handle("/", ui)
-	return mux
+	return mux, ui.Shutdown
 }
 
 // jobs is every kind of job this build knows how to run, with its handler

@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 	registry := prometheus.NewRegistry()
 	a := newApp(db)
 	defer a.services.Reports.Close() // the browser PDFs are printed with
-	srv := a.handler(api.Options{Registry: registry, HSTS: tlsConf != nil, TrustedProxies: cfg.trustedProxies()})
+	srv, onShutdown := a.handler(api.Options{Registry: registry, HSTS: tlsConf != nil, TrustedProxies: cfg.trustedProxies()})
 	if err := a.graphs.Load(ctx); err != nil {
 		return fmt.Errorf("load the CMDB graph: %w", err)
 	}
@@ -77,7 +77,7 @@ func runServe(ctx context.Context, args []string, env map[string]string, stdout,
 		return err
 	}
 	parts := []func(context.Context) error{
-		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, tlsConf, logger) },
+		func(ctx context.Context) error { return serveHTTP(ctx, cfg, srv, onShutdown, tlsConf, logger) },
 		func(ctx context.Context) error { return runScheduler(ctx, cfg, a, registry, logger) },
 		func(ctx context.Context) error {
 			return notify.NewDeliverer(db.Pool, a.rt, notify.Options{Replica: cfg.Replica, Registry: registry, Secrets: cfg.secrets(),
@@ -145,7 +145,7 @@ func runScheduler(ctx context.Context, cfg *config, a *app, registry *prometheus
 
 // serveHTTP listens until ctx ends, then lets in-flight requests finish
 // within the shutdown timeout. A non-nil tlsConf serves HTTPS only.
-func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, tlsConf *tls.Config, logger *slog.Logger) error {
+func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, onShutdown func(), tlsConf *tls.Config, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -164,6 +164,7 @@ func serveHTTP(ctx context.Context, cfg *config, handler http.Handler, tlsConf *
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConf,
 	}
+	hs.RegisterOnShutdown(onShutdown)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConf != nil {
