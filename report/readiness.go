@@ -177,7 +177,7 @@ func (s *Service) readiness(ctx context.Context, f Filter) (Organisation, *input
 // filter is org listing only the services f keeps.
 func (org Organisation) filter(f Filter) Organisation {
 	all := org.Items
-	org.Items = nil
+	org.Items = []ServiceReadiness{}
 	for _, r := range all {
 		if (f.Status == "" || r.Status == f.Status) && (f.Tier == nil || r.Tier != nil && *r.Tier == *f.Tier) {
 			org.Items = append(org.Items, r)
