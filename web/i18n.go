@@ -34,7 +34,7 @@ func language(r *http.Request) string {
 }
 
 // dictionary is every page group's words by language.
-var dictionary = merge(coreWords, executionsWords, drillsWords, backupsWords)
+var dictionary = merge(coreWords, runbooksWords, executionsWords, drillsWords, backupsWords, adminWords)
 
 // merge joins word lists; a key defined twice is a programming error.
 func merge(lists ...map[string]map[string]string) map[string]map[string]string {

@@ -119,10 +119,12 @@ func (u *UI) routes() []page {
 	for _, group := range [][]page{
 		u.dashboardPages(),
 		u.servicePages(),
+		u.runbookPages(),
 		u.executionPages(),
 		u.drillPages(),
 		u.backupPages(),
 		u.reportPages(),
+		u.adminPages(),
 	} {
 		all = append(all, group...)
 	}
