@@ -61,7 +61,8 @@ func (s *svgWriter) html() template.HTML {
 // TrendChart draws the monthly readiness score (0–100) as a line with the
 // ready and at-risk thresholds: the same chart in the reports and the UI.
 func TrendChart(points []TrendPoint, title string) template.HTML {
-	const w, h, left, right, top, bottom = 520, 150, 36, 12, 10, 24
+	// The right margin holds half of the last month's label.
+	const w, h, left, right, top, bottom = 520, 150, 36, 24, 10, 24
 	s := newSVG(w, h, title)
 	plotW, plotH := float64(w-left-right), float64(h-top-bottom)
 	y := func(score float64) float64 { return top + plotH*(1-score/100) }
