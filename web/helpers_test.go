@@ -20,7 +20,9 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
+	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
+	"github.com/bcdr/bcdr/orchestrator/secretref"
 )
 
 // demoNow anchors the demo the UI's tests read.
@@ -49,7 +51,7 @@ func setup(t testing.TB) *env {
 	w := demo.Wire(pool, demoNow)
 	ui := New(Options{Runtime: orchestrator.Runtime{Clock: orchestrator.NewManualClock(demoNow)},
 		Services: Services{Tokens: w.Tokens, Impact: w.Impact, Runbooks: w.Runbooks, Executions: w.Executions,
-			Drills: w.Drills, Report: w.Report, Reports: w.Reports, Backups: w.Backups}})
+			Drills: w.Drills, Report: w.Report, Reports: w.Reports, Backups: w.Backups, Notify: notify.NewService(pool, orchestrator.Runtime{}, secretref.Policy{}), AuditLog: pool}})
 	srv := httptest.NewServer(ui)
 	t.Cleanup(srv.Close)
 	t.Cleanup(w.Reports.Close)

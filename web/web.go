@@ -24,6 +24,8 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/auth"
 	"github.com/bcdr/bcdr/orchestrator/backup"
 	"github.com/bcdr/bcdr/orchestrator/impact"
+	"github.com/bcdr/bcdr/orchestrator/notify"
+	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
 	"github.com/bcdr/bcdr/runbooks/execution"
@@ -45,6 +47,9 @@ type Services struct {
 	Report     *report.Service
 	Reports    *report.Reports
 	Backups    *backup.Service
+	Notify     *notify.Service
+	// AuditLog is where the audit log is read and verified (the pool).
+	AuditLog postgres.Querier
 }
 
 // Options configure the UI.
