@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
@@ -383,7 +384,7 @@ func TestImportSameIncidentsConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range imports {
 		wg.Go(func() {
-			reports[i], errs[i] = testImports().Import(t.Context(), env.pool, "incidents",
+			reports[i], errs[i] = demo.Registry().Import(t.Context(), env.pool, "incidents",
 				strings.NewReader(b.String()), importer.Options{Format: "csv"})
 		})
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
@@ -13,7 +14,6 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/impact"
-	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
@@ -31,7 +31,7 @@ func testServices(pool *pgxpool.Pool) Services {
 	s := Services{
 		Tokens:    auth.NewService(pool),
 		CMDB:      cmdb.NewService(pool),
-		Imports:   testImports(),
+		Imports:   demo.Registry(),
 		Directory: directory.NewService(pool, rt),
 		ITSM:      itsm.NewStore(pool),
 		Notify:    notify.NewService(pool, rt, testSecrets),
@@ -78,10 +78,3 @@ var (
 	testSecrets     = secretref.Policy{Dir: "/run/secrets"}
 	testBackupRoots = []string{os.TempDir(), "/backups", "/b"}
 )
-
-// testImports is every importable record type.
-func testImports() importer.Registry {
-	return importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
-		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
-		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
-}

@@ -8,11 +8,6 @@ import (
 
 	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/cmdb"
-	"github.com/bcdr/bcdr/orchestrator/directory"
-	"github.com/bcdr/bcdr/orchestrator/importer"
-	"github.com/bcdr/bcdr/orchestrator/itsm"
-	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/report"
 )
@@ -23,14 +18,9 @@ import (
 // one day leaves one point, the later.
 func TestDemoReadinessAndHistory(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.New(t)
-	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
-	reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
-		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
-		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
+	_, pool := seedDemo(t)
+	now := demoNow
 	ctx := orchestrator.WithActor(t.Context(), orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
-	_, err := demo.Seed(ctx, pool, reg, demo.Options{Now: now})
-	require.NoError(t, err)
 
 	rs := demo.Readiness(pool, now)
 	org, err := rs.Readiness(ctx, report.Filter{})

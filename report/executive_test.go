@@ -1,7 +1,6 @@
 package report_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -16,9 +15,6 @@ import (
 
 	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/cmdb"
-	"github.com/bcdr/bcdr/orchestrator/directory"
-	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 	"github.com/bcdr/bcdr/report"
@@ -41,14 +37,7 @@ func seedExecutive(t testing.TB) *report.Reports {
 // seedDemo is seedExecutive with the pool the reports read.
 func seedDemo(t testing.TB) (*report.Reports, *pgxpool.Pool) {
 	t.Helper()
-	pool := pgtest.Seeded(t, "demo", func(ctx context.Context, pool *pgxpool.Pool) error {
-		reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
-			directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
-			itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
-		ctx = orchestrator.WithActor(ctx, orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
-		_, err := demo.Seed(ctx, pool, reg, demo.Options{Now: demoNow})
-		return err
-	})
+	pool := pgtest.Seeded(t, "demo", demo.SeedAt(demoNow))
 	rs := demo.Readiness(pool, demoNow)
 	opts := report.ReportOptions{ITSM: itsm.NewStore(pool), Executions: execution.NewService(pool, orchestrator.Runtime{}, nil, execution.Options{})}
 	if p, err := report.NewPrinter("", 0); err == nil {

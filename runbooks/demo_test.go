@@ -13,9 +13,7 @@ import (
 	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
-	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/importer"
-	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 	"github.com/bcdr/bcdr/runbooks"
 )
@@ -24,11 +22,8 @@ import (
 func seedDemo(t testing.TB) (*pgxpool.Pool, demo.Summary) {
 	t.Helper()
 	pool := pgtest.New(t)
-	reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
-		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
-		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
 	ctx := orchestrator.WithActor(context.Background(), orchestrator.Actor{Name: "demo", Role: orchestrator.RoleAdmin})
-	sum, err := demo.Seed(ctx, pool, reg, demo.Options{Now: time.Now()})
+	sum, err := demo.Seed(ctx, pool, demo.Registry(), demo.Options{Now: time.Now()})
 	require.NoError(t, err)
 	return pool, sum
 }

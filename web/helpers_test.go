@@ -16,10 +16,6 @@ import (
 
 	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator"
-	"github.com/bcdr/bcdr/orchestrator/cmdb"
-	"github.com/bcdr/bcdr/orchestrator/directory"
-	"github.com/bcdr/bcdr/orchestrator/importer"
-	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 	"github.com/bcdr/bcdr/orchestrator/secretref"
@@ -40,14 +36,7 @@ type env struct {
 
 func setup(t testing.TB) *env {
 	t.Helper()
-	pool := pgtest.Seeded(t, "demo", func(ctx context.Context, pool *pgxpool.Pool) error {
-		reg := importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
-			directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
-			itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
-		ctx = orchestrator.WithActor(ctx, orchestrator.Actor{Name: "test", Role: orchestrator.RoleAdmin})
-		_, err := demo.Seed(ctx, pool, reg, demo.Options{Now: demoNow})
-		return err
-	})
+	pool := pgtest.Seeded(t, "demo", demo.SeedAt(demoNow))
 	w := demo.Wire(pool, demoNow)
 	ui := New(Options{Runtime: orchestrator.Runtime{Clock: orchestrator.NewManualClock(demoNow)},
 		Services: Services{Tokens: w.Tokens, Impact: w.Impact, Runbooks: w.Runbooks, Executions: w.Executions,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bcdr/bcdr/api"
+	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
@@ -15,7 +16,6 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/impact"
-	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
@@ -44,7 +44,7 @@ func newApp(db *database) *app {
 	s := &a.services
 	s.Tokens = auth.NewService(pool)
 	s.CMDB = cmdb.NewService(pool)
-	s.Imports = importRegistry()
+	s.Imports = demo.Registry()
 	s.Directory = directory.NewService(pool, rt)
 	s.ITSM = itsm.NewStore(pool)
 	s.Notify = notify.NewService(pool, rt, a.cfg.secrets(), notify.WithSMTP(a.cfg.smtp()))
@@ -74,14 +74,6 @@ func newApp(db *database) *app {
 	s.Reports = report.NewReports(s.Report, report.ReportOptions{ITSM: s.ITSM, Executions: s.Executions, PDF: printer,
 		Replica: a.cfg.Replica})
 	return a
-}
-
-// importRegistry is every importable record type; the API, the command
-// line and the demo share it.
-func importRegistry() importer.Registry {
-	return importer.NewRegistry(cmdb.CIImport(), cmdb.RelationImport(),
-		directory.ContactImport(), directory.CallTreeImport(), directory.SupplierImport(), directory.SLAImport(),
-		itsm.IncidentImport(), itsm.ProblemImport(), itsm.ChangeImport(), itsm.ReleaseImport())
 }
 
 // Measured is the step durations the execution engine measured.

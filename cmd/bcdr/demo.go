@@ -29,7 +29,7 @@ func runDemo(ctx context.Context, args []string, env map[string]string, stdout, 
 func seedDemo(ctx context.Context, db *database, scale int, stdout io.Writer) error {
 	ctx = orchestrator.WithActor(ctx, orchestrator.Actor{Name: "demo", Role: orchestrator.RoleAdmin})
 	start := time.Now()
-	sum, err := demo.Seed(ctx, db.Pool, importRegistry(), demo.Options{Scale: scale})
+	sum, err := demo.Seed(ctx, db.Pool, demo.Registry(), demo.Options{Scale: scale})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
@@ -18,7 +19,7 @@ func runImport(ctx context.Context, args []string, env map[string]string, stdout
 	var typ, format, source string
 	var partial bool
 	addFlags := func(fs *flag.FlagSet) {
-		fs.StringVar(&typ, "type", "", "record type: "+strings.Join(importRegistry().Types(), ", ")+" (required)")
+		fs.StringVar(&typ, "type", "", "record type: "+strings.Join(demo.Registry().Types(), ", ")+" (required)")
 		fs.StringVar(&format, "format", "", "csv or jsonl (default: from the file name, else csv)")
 		fs.StringVar(&source, "source", "", "source name for rows that carry none (default import)")
 		fs.BoolVar(&partial, "partial", false, "write the good rows even when some are bad")
