@@ -16,6 +16,8 @@ import (
 
 	"github.com/bcdr/bcdr/demo"
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/postgres/pgtest"
 	"github.com/bcdr/bcdr/orchestrator/secretref"
@@ -39,7 +41,7 @@ func setup(t testing.TB) *env {
 	pool := pgtest.Seeded(t, "demo", demo.SeedAt(demoNow))
 	w := demo.Wire(pool, demoNow)
 	ui := New(Options{Runtime: orchestrator.Runtime{Clock: orchestrator.NewManualClock(demoNow)},
-		Services: Services{Tokens: w.Tokens, Impact: w.Impact, Runbooks: w.Runbooks, Executions: w.Executions,
+		Services: Services{Tokens: w.Tokens, CMDB: cmdb.NewService(pool), ITSM: itsm.NewStore(pool), Imports: demo.Registry(), Schedules: w.Schedules, Impact: w.Impact, Runbooks: w.Runbooks, Executions: w.Executions,
 			Drills: w.Drills, Report: w.Report, Reports: w.Reports, Backups: w.Backups, Notify: notify.NewService(pool, orchestrator.Runtime{}, secretref.Policy{}), AuditLog: pool}})
 	srv := httptest.NewServer(ui)
 	t.Cleanup(srv.Close)

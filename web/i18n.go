@@ -34,7 +34,8 @@ func language(r *http.Request) string {
 }
 
 // dictionary is every page group's words by language.
-var dictionary = merge(coreWords, runbooksWords, executionsWords, drillsWords, backupsWords, adminWords)
+var dictionary = merge(coreWords, runbooksWords, executionsWords, drillsWords, backupsWords, adminWords,
+	biaWords, cmdbWords, whatifWords, runbookEditWords, settingsWords, importWords)
 
 // merge joins word lists; a key defined twice is a programming error.
 func merge(lists ...map[string]map[string]string) map[string]map[string]string {

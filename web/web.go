@@ -23,9 +23,13 @@ import (
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/auth"
 	"github.com/bcdr/bcdr/orchestrator/backup"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/impact"
+	"github.com/bcdr/bcdr/orchestrator/importer"
+	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/postgres"
+	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
 	"github.com/bcdr/bcdr/runbooks/execution"
@@ -40,6 +44,10 @@ var staticFS embed.FS
 // Services are what the pages read and do: the services the API calls.
 type Services struct {
 	Tokens     *auth.Service
+	CMDB       *cmdb.Service
+	ITSM       *itsm.Store
+	Imports    importer.Registry
+	Schedules  *scheduler.Service
 	Impact     *impact.Service
 	Runbooks   *runbooks.Service
 	Executions *execution.Service
@@ -124,12 +132,18 @@ func (u *UI) routes() []page {
 	for _, group := range [][]page{
 		u.dashboardPages(),
 		u.servicePages(),
+		u.biaPages(),
+		u.cmdbPages(),
+		u.whatifPages(),
 		u.runbookPages(),
+		u.runbookEditPages(),
 		u.executionPages(),
 		u.drillPages(),
 		u.backupPages(),
 		u.reportPages(),
 		u.adminPages(),
+		u.settingsPages(),
+		u.importPages(),
 	} {
 		all = append(all, group...)
 	}
