@@ -27,11 +27,13 @@ var (
 	executionDecides  = []orchestrator.Role{orchestrator.RoleAdmin, orchestrator.RoleContinuityManager, orchestrator.RoleOperator}
 )
 
-// SSE timing: how often the stream looks for new timeline events, how
-// often it proves it is alive, and how long one stream lasts before the
-// browser reconnects (with Last-Event-ID, missing nothing).
+// SSE timing: how often the stream looks for new timeline events when no
+// change was announced (the announcements, execution.Watch, are what make
+// the board live; the poll only covers a listener reconnecting), how often
+// it proves it is alive, and how long one stream lasts before the browser
+// reconnects (with Last-Event-ID, missing nothing).
 const (
-	execSSEPoll      = 300 * time.Millisecond
+	execSSEPoll      = 2 * time.Second
 	execSSEHeartbeat = 15 * time.Second
 	execSSELifetime  = 10 * time.Minute
 )
@@ -424,6 +426,7 @@ func (u *UI) executionEvents(w http.ResponseWriter, r *http.Request) {
 	if !send("retry: 2000\n\n") {
 		return
 	}
+	changed := u.svc.Executions.Watch(ctx, id)
 	poll, beat := time.NewTicker(execSSEPoll), time.NewTicker(execSSEHeartbeat)
 	defer func() { poll.Stop(); beat.Stop() }()
 	for {
@@ -450,6 +453,7 @@ func (u *UI) executionEvents(w http.ResponseWriter, r *http.Request) {
 			if !send(": alive\n\n") {
 				return
 			}
+		case <-changed:
 		case <-poll.C:
 		}
 	}

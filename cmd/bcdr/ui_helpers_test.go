@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -75,6 +76,7 @@ type person struct {
 
 	mu      sync.Mutex
 	console []string
+	dialogs []string
 }
 
 // person opens a tab for a new person.
@@ -89,11 +91,19 @@ func (b *browser) person(t *testing.T) *person {
 }
 
 // listen keeps the console's errors and warnings, exceptions and the
-// browser's log (where CSP violations are reported). It runs in the tab's
-// event loop: it must return fast and send no command.
+// browser's log (where CSP violations are reported), and accepts every
+// confirmation a page asks for (htmx's hx-confirm), keeping its question.
+// It runs in the tab's event loop: it must return fast and send no command
+// itself, so the confirmation is answered from a goroutine.
 func (p *person) listen(ev any) {
 	var line string
 	switch ev := ev.(type) {
+	case *page.EventJavascriptDialogOpening:
+		p.mu.Lock()
+		p.dialogs = append(p.dialogs, ev.Message)
+		p.mu.Unlock()
+		go func() { _, _ = chromedp.Call(p.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true}) }()
+		return
 	case *runtime.EventConsoleAPICalled:
 		if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeWarning {
 			return
@@ -131,6 +141,14 @@ func (p *person) consoleLines() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.console...)
+}
+
+// confirmations are the questions the person's pages asked and the person
+// accepted.
+func (p *person) confirmations() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.dialogs...)
 }
 
 // do runs actions, bounded by stepTimeout.

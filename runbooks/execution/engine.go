@@ -430,6 +430,10 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, events []Event, notices
 			pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("record execution timeline: %w", err)
 		}
+		// The live boards watching the execution hear of it on commit.
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changedChannel, strconv.FormatInt(events[0].Execution, 10)); err != nil {
+			return fmt.Errorf("announce execution change: %w", err)
+		}
 	}
 	// One audit row per transition: what caused it, then what followed.
 	if len(events) > 0 {

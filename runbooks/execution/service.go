@@ -46,6 +46,8 @@ type Service struct {
 	opts     Options
 	// wake tells this process's Run that a step may be ready.
 	wake chan struct{}
+	// watchers are the live boards of this process waiting for changes.
+	watchers watchers
 }
 
 // NewService returns the engine over the runbooks service.
