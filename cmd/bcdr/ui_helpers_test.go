@@ -354,3 +354,19 @@ func header(resp *network.Response, name string) string {
 	}
 	return ""
 }
+
+// signIn signs in on the login page with token and returns the answer.
+func signIn(t *testing.T, p *person, token string) *network.Response {
+	t.Helper()
+	p.open(t, "/login")
+	p.do(t, chromedp.SendKeys(chromedp.ID("token"), token))
+	return p.load(t, chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+}
+
+// switchLanguage chooses lang with the header's switch.
+func switchLanguage(t *testing.T, p *person, lang string) {
+	t.Helper()
+	p.do(t, chromedp.SetValue(chromedp.ID("lang"), lang))
+	resp := p.load(t, chromedp.Click(chromedp.CSS(`form[action="/lang"] button`)))
+	require.EqualValues(t, http.StatusOK, resp.Status)
+}

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
@@ -250,22 +249,6 @@ func TestWebUIInChromium(t *testing.T) {
 		}
 		require.Zero(t, broken, "CSP violations or exceptions in the browser console")
 	})
-}
-
-// signIn signs in on the login page with token and returns the answer.
-func signIn(t *testing.T, p *person, token string) *network.Response {
-	t.Helper()
-	p.open(t, "/login")
-	p.do(t, chromedp.SendKeys(chromedp.ID("token"), token))
-	return p.load(t, chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
-}
-
-// switchLanguage chooses lang with the header's switch.
-func switchLanguage(t *testing.T, p *person, lang string) {
-	t.Helper()
-	p.do(t, chromedp.SetValue(chromedp.ID("lang"), lang))
-	resp := p.load(t, chromedp.Click(chromedp.CSS(`form[action="/lang"] button`)))
-	require.EqualValues(t, http.StatusOK, resp.Status)
 }
 
 // waitForJob follows a report job in the API until it is done.
