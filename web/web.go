@@ -85,12 +85,14 @@ type UI struct {
 	// an open board does not hold the shutdown up.
 	closing  context.Context
 	shutdown context.CancelFunc
+	// importing are the imports the UI runs in the background.
+	importing *importJobs
 }
 
 // New builds the UI.
 func New(opts Options) *UI {
 	u := &UI{svc: opts.Services, rt: opts.Runtime, log: opts.Runtime.Log().With("component", "web"),
-		throttle: opts.Throttle, secure: opts.SecureCookies, mux: http.NewServeMux()}
+		throttle: opts.Throttle, secure: opts.SecureCookies, mux: http.NewServeMux(), importing: newImportJobs()}
 	if u.throttle == nil {
 		u.throttle = auth.NewThrottle(auth.ThrottleOptions{})
 	}
