@@ -21,7 +21,7 @@ import (
 // the report was generated: its readiness with every lost point, the
 // targets of its approved BIA, its runbooks, its last and next drills, the
 // RPO state of its data, its open findings, and the invocations of its
-// plans in the period.
+// plans in the period, and what it depends on.
 type ContinuitySection struct {
 	Readiness   ServiceReadiness `json:"readiness"`
 	BIA         *BIATargets      `json:"bia"`
@@ -31,6 +31,8 @@ type ContinuitySection struct {
 	RPO         []RPORow         `json:"rpo"`
 	Findings    []FindingRow     `json:"findings"`
 	Invocations []InvocationRow  `json:"invocations"`
+	// Dependencies is the service's dependency closure, drawn as a chart.
+	Dependencies DependencyView `json:"dependencies"`
 }
 
 // BIATargets are the targets of the service's approved BIA.
@@ -101,6 +103,7 @@ func (e *Reports) continuity(ctx context.Context, snap *impact.Snapshot, key str
 		})
 	})
 	eg.Go(func() (err error) { sec.Invocations, err = e.serviceInvocations(gctx, key, from, to); return err })
+	eg.Go(func() (err error) { sec.Dependencies, err = e.r.Dependencies(gctx, key); return err })
 	if err := eg.Wait(); err != nil {
 		return sec, err
 	}

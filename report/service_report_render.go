@@ -198,8 +198,23 @@ func (rep *ServiceReport) continuitySections(w func(string) string) []Section {
 	} else {
 		head.Facts = append(head.Facts, Fact{Label: w("bia"), Value: w("no_bia"), Class: classBad})
 	}
-	return []Section{head, rep.lostSection(w), rep.runbookSection(w), rep.drillSection(w), rep.rpoSection(w),
+	return []Section{head, rep.dependencySection(w), rep.lostSection(w), rep.runbookSection(w), rep.drillSection(w), rep.rpoSection(w),
 		rep.findingSection(w), rep.invocationSection(w)}
+}
+
+// dependencySection draws what the service depends on, with the charts'
+// renderer the UI's dependency view uses.
+func (rep *ServiceReport) dependencySection(w func(string) string) Section {
+	d := rep.Continuity.Dependencies
+	sec := Section{Level: 3, Heading: w("deps"), Empty: w("no_deps"), Note: w("deps_note")}
+	if len(d.Nodes) > 1 {
+		sec.Chart = DependencyChart(d, w("deps")+": "+rep.Service, rep.Lang)
+		sec.Facts = []Fact{{Label: w("dep_cis"), Value: fmt.Sprint(len(d.Nodes) - 1)}}
+		if len(d.Cycles) > 0 {
+			sec.Facts = append(sec.Facts, Fact{Label: w("dep_cycles"), Value: fmt.Sprint(len(d.Cycles)), Class: classWarn})
+		}
+	}
+	return sec
 }
 
 // statusClass colours a readiness status.
