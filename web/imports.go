@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -47,200 +46,12 @@ const (
 	importTimeout    = 30 * time.Minute
 )
 
-// Stages of an import job.
-const (
-	importWaiting  = "waiting"  // in the importer's queue
-	importReading  = "reading"  // the file is being read and checked
-	importWriting  = "writing"  // read: bad rows sought, good ones merged
-	importDone     = "done"     // written
-	importRejected = "rejected" // bad rows, all or nothing: nothing written
-	importFailed   = "failed"   // the file could not be imported
-	importBusy     = "busy"     // too many imports: nothing read
-)
-
-// importJob is one import the UI runs in the background, followed by the
-// browser that started it.
-type importJob struct {
-	id      string
-	owner   int64 // the token that started it
-	typ     string
-	format  string
-	file    string
-	partial bool
-	size    int64
-	done    chan struct{}
-
-	mu       sync.Mutex
-	read     int64
-	stage    string
-	finished time.Time
-	report   *importer.Report
-	problem  string
-}
-
-// importStatus is a job as its page shows it.
-type importStatus struct {
-	ID, Type, Format, File, Stage, Problem string
-	Partial                                bool
-	Size, Read                             int64
-	Report                                 *importer.Report
-}
-
-// Running reports whether the page should go on polling.
-func (s importStatus) Running() bool {
-	return s.Stage == importWaiting || s.Stage == importReading || s.Stage == importWriting
-}
-
-// Fraction is how much of the file was read, 0 to 1.
-func (s importStatus) Fraction() float64 {
-	if s.Size <= 0 {
-		return 1
-	}
-	return min(float64(s.Read)/float64(s.Size), 1)
-}
-
-// Line is the line of the file a reported row is on, assuming one line
-// per record: a CSV file's header is line 1, a JSONL file's blank lines
-// are not counted as rows.
-func (s importStatus) Line(row int) int {
-	if s.Format == "csv" {
-		return row + 1
-	}
-	return row
-}
-
-// Percent is Fraction in whole percent, for the progress bar.
-func (s importStatus) Percent() int { return int(100 * s.Fraction()) }
-
-// ReadText is the bytes read, for people.
-func (s importStatus) ReadText() string { return bytesText(s.Read) }
-
-// SizeText is the file's size, for people.
-func (s importStatus) SizeText() string { return bytesText(s.Size) }
-
-// bytesText writes a byte count in B, KiB or MiB.
-func bytesText(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-}
-
-func (j *importJob) status() importStatus {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return importStatus{ID: j.id, Type: j.typ, Format: j.format, File: j.file, Stage: j.stage, Problem: j.problem,
-		Partial: j.partial, Size: j.size, Read: j.read, Report: j.report}
-}
-
-// advance records n more bytes read; at the end of the file the import
-// goes on to checking and writing.
-func (j *importJob) advance(read int64, eof bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.read = max(j.read, min(read, j.size))
-	switch {
-	case eof:
-		j.read, j.stage = j.size, importWriting
-	case j.stage == importWaiting:
-		j.stage = importReading
-	}
-}
-
-func (j *importJob) finish(stage string, rep *importer.Report, problem string, at time.Time) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.stage, j.report, j.problem, j.finished = stage, rep, problem, at
-	if stage == importDone || stage == importRejected {
-		j.read = j.size
-	}
-	close(j.done)
-}
-
-// importJobs are the UI's import jobs, kept in memory for importJobTTL
-// after they finish, at most importJobsKept of them.
-type importJobs struct {
-	mu     sync.Mutex
-	jobs   map[string]*importJob
-	active int
-}
-
-func newImportJobs() *importJobs { return &importJobs{jobs: map[string]*importJob{}} }
-
-// reserve takes one of the importsAtOnce places; false when all are taken.
-func (s *importJobs) reserve() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.active >= importsAtOnce {
-		return false
-	}
-	s.active++
-	return true
-}
-
-func (s *importJobs) release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.active--
-}
-
-// add keeps j, forgetting expired jobs and, beyond importJobsKept, the
-// oldest finished ones.
-func (s *importJobs) add(j *importJob, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.prune(now)
-	for len(s.jobs) >= importJobsKept {
-		var oldest *importJob
-		for _, o := range s.jobs {
-			st := o.status()
-			if !st.Running() && (oldest == nil || o.finishedAt().Before(oldest.finishedAt())) {
-				oldest = o
-			}
-		}
-		if oldest == nil {
-			break
-		}
-		delete(s.jobs, oldest.id)
-	}
-	s.jobs[j.id] = j
-}
-
-// get returns the job id the token owner started, if it is still kept.
-func (s *importJobs) get(id string, owner int64, now time.Time) (*importJob, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.prune(now)
-	j, ok := s.jobs[id]
-	if !ok || j.owner != owner {
-		return nil, false
-	}
-	return j, true
-}
-
-func (s *importJobs) prune(now time.Time) {
-	for id, j := range s.jobs {
-		if f := j.finishedAt(); !f.IsZero() && now.Sub(f) > importJobTTL {
-			delete(s.jobs, id)
-		}
-	}
-}
-
-func (j *importJob) finishedAt() time.Time {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.finished
-}
-
 // importsView is the import form: the record types, what was chosen, and
 // why an upload was refused.
 type importsView struct {
 	Types              []string
 	Type, Format, Mode string
-	MaxMiB             int
+	MaxSize            string
 	Problems           []orchestrator.FieldError
 	Busy               bool
 }
@@ -250,7 +61,7 @@ func (u *UI) imports(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) importsPage(w http.ResponseWriter, r *http.Request, status int, v importsView) {
-	v.Types, v.MaxMiB = u.svc.Imports.Types(), importMaxBytes>>20
+	v.Types, v.MaxSize = u.svc.Imports.Types(), bytesText(u.importing.limit())
 	u.render(w, r, status, "imports", v)
 }
 
@@ -276,7 +87,7 @@ func (u *UI) startImport(w http.ResponseWriter, r *http.Request) {
 			u.importing.release()
 		}
 	}()
-	up, err := u.saveUpload(w, r)
+	up, err := u.saveUpload(w, r, u.importing.limit())
 	if err == nil {
 		err = u.checkUpload(&up)
 	}
@@ -306,10 +117,10 @@ func (u *UI) startImport(w http.ResponseWriter, r *http.Request) {
 }
 
 // saveUpload reads the multipart form as it streams in: small fields into
-// memory, the file into a temporary file, at most importMaxBytes of it.
-func (u *UI) saveUpload(w http.ResponseWriter, r *http.Request) (upload, error) {
+// memory, the file into a temporary file, at most limit bytes of it.
+func (u *UI) saveUpload(w http.ResponseWriter, r *http.Request, limit int64) (upload, error) {
 	var up upload
-	r.Body = http.MaxBytesReader(w, r.Body, importMaxBytes+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return up, orchestrator.Invalid("file", "must be sent as a form upload (multipart/form-data)")
@@ -320,7 +131,7 @@ func (u *UI) saveUpload(w http.ResponseWriter, r *http.Request) (upload, error) 
 			return up, nil
 		}
 		if err != nil {
-			return up, uploadError(err)
+			return up, uploadError(err, limit)
 		}
 		switch name := part.FormName(); name {
 		case "file":
@@ -328,13 +139,13 @@ func (u *UI) saveUpload(w http.ResponseWriter, r *http.Request) (upload, error) 
 				return up, orchestrator.Invalid("file", "send one file at a time")
 			}
 			up.file = filepath.Base(part.FileName())
-			if err := saveFile(part, &up); err != nil {
+			if err := saveFile(part, &up, limit); err != nil {
 				return up, err
 			}
 		case "type", "format", "mode", "source":
 			b, err := io.ReadAll(io.LimitReader(part, importFieldBytes+1))
 			if err != nil {
-				return up, uploadError(err)
+				return up, uploadError(err, limit)
 			}
 			if len(b) > importFieldBytes {
 				return up, orchestrator.Invalid(name, "is too long")
@@ -355,36 +166,41 @@ func (u *UI) saveUpload(w http.ResponseWriter, r *http.Request) (upload, error) 
 }
 
 // saveFile copies the file part to a temporary file; a file larger than
-// importMaxBytes is refused and its copy removed.
-func saveFile(part *multipart.Part, up *upload) error {
+// limit is refused (and its copy removed by the caller).
+func saveFile(part *multipart.Part, up *upload, limit int64) error {
 	f, err := os.CreateTemp("", "bcdr-import-*")
 	if err != nil {
 		return fmt.Errorf("save upload: %w", err)
 	}
 	up.path = f.Name()
-	n, err := io.Copy(f, io.LimitReader(part, importMaxBytes+1))
+	n, err := io.Copy(f, io.LimitReader(part, limit+1))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return uploadError(err)
+		return uploadError(err, limit)
 	}
-	if n > importMaxBytes {
-		return &orchestrator.Error{Code: orchestrator.ETOOLARGE, Message: "the file is too large",
-			Fields: []orchestrator.FieldError{{Field: "file", Message: fmt.Sprintf("is larger than %d MiB: split it, or import it with the API (POST /api/v1/imports), which streams", importMaxBytes>>20)}}}
+	if n > limit {
+		return tooLarge(limit)
 	}
 	up.size = n
 	return nil
 }
 
 // uploadError says why an upload could not be read: too large, or cut off.
-func uploadError(err error) error {
+func uploadError(err error, limit int64) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return &orchestrator.Error{Code: orchestrator.ETOOLARGE, Message: "the upload is too large",
-			Fields: []orchestrator.FieldError{{Field: "file", Message: fmt.Sprintf("is larger than %d MiB", importMaxBytes>>20)}}}
+		return tooLarge(limit)
 	}
 	return orchestrator.Invalid("file", "the upload could not be read: %v", err)
+}
+
+// tooLarge refuses a file larger than limit, saying what to do instead.
+func tooLarge(limit int64) error {
+	return &orchestrator.Error{Code: orchestrator.ETOOLARGE, Message: "the file is too large",
+		Fields: []orchestrator.FieldError{{Field: "file", Message: fmt.Sprintf("is larger than %s: split it, or import it "+
+			"with the API (POST /api/v1/imports), which streams it", bytesText(limit))}}}
 }
 
 // checkUpload checks the choices and settles the format: "auto" goes by
@@ -440,6 +256,10 @@ func (u *UI) runImport(reqCtx context.Context, job *importJob, up upload) {
 	job.finish(stage, rep, problem, u.rt.Now())
 }
 
+// importFile runs the import and says how it ended: its stage, its report
+// and what to tell the person. The importer runs on a pool, which the
+// UI's services hold as the audit log's querier (cmd/bcdr and the tests
+// both give it the pool).
 func (u *UI) importFile(ctx context.Context, job *importJob, up upload) (string, *importer.Report, string) {
 	pool, ok := u.svc.AuditLog.(*pgxpool.Pool)
 	if !ok {
@@ -509,7 +329,7 @@ var importWords = map[string]map[string]string{
 		"import_source":        "Source name (optional)",
 		"import_source_help":   "Recorded on rows that name no source, e.g. servicenow; \"import\" when empty.",
 		"import_file":          "File",
-		"import_file_help":     "At most %d MiB; larger files go through the API, which streams.",
+		"import_file_help":     "At most %s; larger files go through the API, which streams them.",
 		"import_start":         "Import",
 		"import_refused":       "Not imported:",
 		"import_busy":          "The server is busy with other imports; nothing was read. Try again in a minute.",
@@ -552,7 +372,7 @@ var importWords = map[string]map[string]string{
 		"import_source":        "来源名称（可选）",
 		"import_source_help":   "记录在未注明来源的行上，例如 servicenow；留空则为“import”。",
 		"import_file":          "文件",
-		"import_file_help":     "最大 %d MiB；更大的文件请通过 API 以流式方式导入。",
+		"import_file_help":     "最大 %s；更大的文件请通过 API 以流式方式导入。",
 		"import_start":         "导入",
 		"import_refused":       "未导入：",
 		"import_busy":          "服务器正忙于其他导入，未读取任何内容。请一分钟后再试。",

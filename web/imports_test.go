@@ -169,12 +169,19 @@ func TestImportRefused(t *testing.T) {
 		require.Contains(t, body, "<code>"+tc.named+"</code>", tc.fields)
 	}
 
+	// A file over the limit is refused naming it, and its copy is gone.
+	e.ui.importing.setLimit(1 << 10)
+	status, body, _ := admin.upload(map[string]string{"type": "cis"}, "big.csv", "key,name,class\n"+strings.Repeat("web-big-1,B,server\n", 100))
+	require.Equal(t, http.StatusRequestEntityTooLarge, status)
+	require.Contains(t, body, "<code>file</code>: is larger than 1.0 KiB")
+	e.ui.importing.setLimit(importMaxBytes)
+
 	// With imports already under way here, an upload is told to come back
 	// and nothing is read.
 	for range importsAtOnce {
 		require.True(t, e.ui.importing.reserve())
 	}
-	status, body, _ := admin.upload(map[string]string{"type": "cis"}, "cis.csv", "key,name,class\nweb-busy-1,B,server\n")
+	status, body, _ = admin.upload(map[string]string{"type": "cis"}, "cis.csv", "key,name,class\nweb-busy-1,B,server\n")
 	require.Equal(t, http.StatusTooManyRequests, status)
 	require.Contains(t, body, "busy")
 	require.Contains(t, body, "Try again")
@@ -182,6 +189,7 @@ func TestImportRefused(t *testing.T) {
 		e.ui.importing.release()
 	}
 	require.Equal(t, 0, countCIs(e, "web-busy-"))
+	require.Equal(t, 0, countCIs(e, "web-big-"))
 }
 
 func TestImportProgress(t *testing.T) {
