@@ -38,6 +38,29 @@ type Options struct {
 	// BulkRows is the number of new records from which a record type with
 	// Spec.Bulk loads in bulk (DefaultBulkRows when 0).
 	BulkRows int
+	// Charset is the file's character set, one of Charsets or a name
+	// ParseCharset reads; "" detects it (see detectCharset).
+	Charset string
+	// DateFormat reads CSV dates written with the year last: dmy, mdy, or
+	// a Go layout; ymd refuses them. "" detects the order from the file.
+	DateFormat string
+	// Timezone is the IANA zone of CSV times written without one (UTC
+	// when empty).
+	Timezone string
+}
+
+// checkOptions validates the options a caller passes through, naming the
+// parameter at fault.
+func checkOptions(opts *Options) (*dateReader, error) {
+	if opts.Format != "csv" && opts.Format != "jsonl" {
+		return nil, fieldError("format", "must be csv or jsonl")
+	}
+	cs, ok := ParseCharset(opts.Charset)
+	if !ok {
+		return nil, fieldError("charset", "must be one of "+strings.Join(Charsets, ", ")+" (or gbk, cp1252, latin1)")
+	}
+	opts.Charset = cs
+	return newDateReader(opts.DateFormat, opts.Timezone)
 }
 
 // Problem is one bad row: its number (1 = the first data row), the column
@@ -63,6 +86,9 @@ type Report struct {
 	ProblemsTruncated bool `json:"problems_truncated,omitempty"`
 	// IgnoredColumns are CSV columns no field of the record type takes.
 	IgnoredColumns []string `json:"ignored_columns,omitempty"`
+	// Warnings are rows written otherwise than they read, such as a CI
+	// whose key derived from its name was taken and got a suffix.
+	Warnings []Problem `json:"warnings,omitempty"`
 }
 
 func (r *Report) add(p Problem, max int) {
@@ -124,9 +150,9 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 		return Report{}, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "unknown record type",
 			Fields: []orchestrator.FieldError{{Field: "type", Message: "must be one of " + strings.Join(r.Types(), ", ")}}}
 	}
-	if opts.Format != "csv" && opts.Format != "jsonl" {
-		return Report{}, &orchestrator.Error{Code: orchestrator.EINVALID, Message: "unknown format",
-			Fields: []orchestrator.FieldError{{Field: "format", Message: "must be csv or jsonl"}}}
+	dates, err := checkOptions(&opts)
+	if err != nil {
+		return Report{}, err
 	}
 	if opts.Source == "" {
 		opts.Source = "import"
@@ -146,10 +172,11 @@ func (r Registry) Import(ctx context.Context, pool *pgxpool.Pool, typ string, bo
 	}
 	body, stop := interruptible(ctx, body)
 	defer stop()
-	src, err := newSource(body, opts.Format)
+	src, err := newSource(body, opts.Format, opts.Charset)
 	if err != nil {
-		return Report{}, err
+		return Report{}, orchestrator.Errorf(orchestrator.EINVALID, "%v", err)
 	}
+	src.dates = dates
 	rep := Report{Type: typ, Format: opts.Format, Problems: []Problem{}}
 	err = postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
 		if err := importTimeout(ctx, tx); err != nil {
@@ -237,6 +264,13 @@ func (s *Spec[In]) run(ctx context.Context, tx pgx.Tx, src *source, opts Options
 	// planner picks nested loops for the checks and the merge.
 	if _, err := tx.Exec(ctx, `ANALYZE import_stage`); err != nil {
 		return fmt.Errorf("analyse staged rows: %w", err)
+	}
+	if s.Resolve != nil {
+		warnings, err := s.Resolve(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rep.Warnings = append(rep.Warnings, warnings...)
 	}
 	if err := s.rejectInStage(ctx, tx, opts, rep); err != nil {
 		return err

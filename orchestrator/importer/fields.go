@@ -17,6 +17,9 @@ import (
 type fieldSetter struct {
 	index []int
 	parse func(cell string, dst reflect.Value) error
+	// timeKind is 1 for a time.Time field and 2 for a *time.Time one: the
+	// row reader gives those its file's date reader.
+	timeKind int
 }
 
 var (
@@ -45,7 +48,14 @@ func fieldsOf(t reflect.Type) map[string]fieldSetter {
 			if name == "" {
 				name = f.Name
 			}
-			out[name] = fieldSetter{index: index, parse: parserFor(f.Type)}
+			fs := fieldSetter{index: index, parse: parserFor(f.Type)}
+			switch f.Type {
+			case timeType:
+				fs.timeKind = 1
+			case reflect.PointerTo(timeType):
+				fs.timeKind = 2
+			}
+			out[name] = fs
 		}
 	}
 	walk(t, nil)
@@ -169,15 +179,9 @@ func parseBool(cell string) (bool, error) {
 	return false, fmt.Errorf("%q is not true or false", cell)
 }
 
-// timeLayouts are the forms exports use: RFC 3339, and ServiceNow's and
-// iTop's "2006-01-02 15:04:05", read as UTC when they carry no zone.
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006/01/02 15:04:05", "2006-01-02"}
-
+// parseTime reads a year-first time (RFC 3339, or ServiceNow's and iTop's
+// "2006-01-02 15:04:05" as UTC). Row readers replace it with their file's
+// dateReader, which also reads year-last dates.
 func parseTime(cell string) (time.Time, error) {
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, cell); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time (use 2026-01-31T09:00:00Z or 2026-01-31 09:00:00)", cell)
+	return (&dateReader{loc: time.UTC, order: DateYMD, fixed: true}).parse(cell, "", 0)
 }

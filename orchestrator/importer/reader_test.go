@@ -40,7 +40,11 @@ func sampleSpec() *Spec[sampleInput] {
 
 // readAll runs the reader over a file the way COPY would.
 func readAll(t testing.TB, body, format string) ([][]any, Report, error) {
-	src, err := newSource(strings.NewReader(body), format)
+	src, err := newSource(strings.NewReader(body), format, "")
+	if err != nil {
+		return nil, Report{}, orchestrator.Errorf(orchestrator.EINVALID, "%v", err)
+	}
+	src.dates, err = newDateReader("", "")
 	require.NoError(t, err)
 	rep := Report{}
 	r, err := sampleSpec().newRowReader(src, Options{Format: format, Source: "test", MaxProblems: 50}, &rep)
@@ -159,4 +163,17 @@ func checkReader(t *testing.T, body, format string) {
 		}
 		last = row
 	}
+}
+
+func TestCSVDatesHeldUntilTheFileShowsTheirOrder(t *testing.T) {
+	t.Parallel()
+	rows, rep, err := readAll(t, "key;at\na;05/03/2025 14:22\nb;25/03/2025 09:00\nc;\"04/03/2025\"\n", "csv")
+	require.NoError(t, err)
+	require.Empty(t, rep.Problems)
+	require.Equal(t, [][]any{{int32(2), "b", 0, "test"}, {int32(1), "a", 0, "test"}, {int32(3), "c", 0, "test"}}, rows)
+
+	rows, rep, err = readAll(t, "key,at\na,05/03/2025 14:22\nb,2025-03-05 09:00\n", "csv")
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.Equal(t, []Problem{{Row: 1, Column: "at", Message: `date "05/03/2025 14:22" reads either day/month or month/day and no date in the file tells which; give date_format (dmy or mdy)`}}, rep.Problems)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/bcdr/bcdr/orchestrator"
@@ -38,6 +39,10 @@ type rowReader[In any] struct {
 	extra  []int // CSV columns that go to the ExtraInto map
 	extraF fieldSetter
 	fatal  error
+	row    int // number of the row being read (a held row's when replayed)
+	// held are rows whose year-last dates waited for the file to show
+	// their order; they are read again once it has.
+	held []heldRow
 
 	// Pipeline state: the producer owns src, rep and fatal until done is
 	// closed; the consumer reads them only after that.
@@ -72,10 +77,7 @@ func (r *rowReader[In]) mapHeader(header []string) error {
 	seen := map[string]int{}
 	r.cols = make([]int, len(header))
 	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(h))
-		if alias, ok := r.spec.Aliases[name]; ok {
-			name = alias
-		}
+		name := r.spec.fieldName(h)
 		f, ok := fields[name]
 		if !ok || name == r.spec.ExtraInto {
 			r.cols[i] = -1
@@ -90,6 +92,9 @@ func (r *rowReader[In]) mapHeader(header []string) error {
 			return orchestrator.Errorf(orchestrator.EINVALID, "columns %d (%q) and %d (%q) both give %s", prev+1, header[prev], i+1, h, name)
 		}
 		seen[name] = i
+		if f.timeKind != 0 && r.src.dates != nil {
+			f.parse = r.src.dates.setter(name, f.timeKind == 2, &r.row)
+		}
 		r.cols[i] = len(r.sets)
 		r.names = append(r.names, name)
 		r.sets = append(r.sets, f)
@@ -165,7 +170,7 @@ func (r *rowReader[In]) produce() {
 		if ok {
 			vals := r.spec.Values(in, r.opts.Source)
 			row := make([]any, len(vals)+1)
-			row[0] = int32(r.src.row)
+			row[0] = int32(r.row)
 			copy(row[1:], vals)
 			if batch = append(batch, row); len(batch) < batchRows {
 				continue
@@ -188,16 +193,36 @@ func (r *rowReader[In]) produce() {
 	}
 }
 
+// maxHeld bounds the rows held for their dates' order: a file whose first
+// rows all carry dates such as 05/03/2025 needs date_format.
+const maxHeld = 100_000
+
+// heldRow is a CSV row kept until the file shows its dates' order.
+type heldRow struct {
+	row    int
+	rec    []string
+	column string
+}
+
 // nextGood reads rows until a good one, recording the bad ones; false at
 // the end of the file or when the file cannot be read on (r.fatal).
 func (r *rowReader[In]) nextGood() (*In, bool) {
 	for {
-		in, err := r.read()
+		in, err := r.readNext()
 		if errors.Is(err, io.EOF) {
+			r.dropHeld()
 			return nil, false
 		}
 		var rowErr *rowError
 		if errors.As(err, &rowErr) {
+			if rowErr.held {
+				if len(r.held) >= maxHeld {
+					r.fatal = orchestrator.Errorf(orchestrator.EINVALID,
+						"the dates of the first %d rows (column %s) read either day/month or month/day; give date_format (dmy or mdy)", maxHeld, rowErr.column)
+					return nil, false
+				}
+				continue
+			}
 			r.rep.add(Problem{Row: rowErr.row, Column: rowErr.column, Message: rowErr.msg}, r.opts.MaxProblems)
 			continue
 		}
@@ -207,7 +232,7 @@ func (r *rowReader[In]) nextGood() (*In, bool) {
 		}
 		if err := r.spec.Validate(in); err != nil {
 			// One problem per row keeps reports readable; the first field is named.
-			p := Problem{Row: r.src.row, Message: err.Error()}
+			p := Problem{Row: r.row, Message: err.Error()}
 			if fe := orchestrator.ErrorFields(err); len(fe) > 0 {
 				p.Column, p.Message = fe[0].Field, fe[0].Message
 			}
@@ -218,19 +243,55 @@ func (r *rowReader[In]) nextGood() (*In, bool) {
 	}
 }
 
+// readNext reads a held row again once its dates' order is known, else
+// the next row of the file.
+func (r *rowReader[In]) readNext() (*In, error) {
+	if len(r.held) > 0 && r.src.dates.order != "" {
+		h := r.held[0]
+		r.held[0] = heldRow{}
+		r.held = r.held[1:]
+		r.row = h.row
+		return r.fromCSV(h.rec)
+	}
+	return r.read()
+}
+
+// dropHeld reports the rows still held at the end of the file: nothing
+// showed their dates' order.
+func (r *rowReader[In]) dropHeld() {
+	for _, h := range r.held {
+		r.rep.add(Problem{Row: h.row, Column: h.column, Message: fmt.Sprintf(
+			"date %q reads either day/month or month/day and no date in the file tells which; give date_format (dmy or mdy)",
+			h.rec[r.columnIndex(h.column)])}, r.opts.MaxProblems)
+	}
+	r.held = nil
+}
+
+// columnIndex is the CSV column of a field name.
+func (r *rowReader[In]) columnIndex(name string) int {
+	for i, idx := range r.cols {
+		if idx >= 0 && r.names[idx] == name {
+			return i
+		}
+	}
+	return 0
+}
+
 func (r *rowReader[In]) read() (*In, error) {
 	if r.src.format == "jsonl" {
 		line, err := r.src.nextJSON()
+		r.row = r.src.row
 		if err != nil {
 			return nil, err
 		}
 		in, err := decodeJSONRow[In](line)
 		if err != nil {
-			return nil, &rowError{row: r.src.row, column: jsonField(err), msg: jsonMessage(err)}
+			return nil, &rowError{row: r.row, column: jsonField(err), msg: jsonMessage(err)}
 		}
 		return in, nil
 	}
 	rec, err := r.src.nextCSV()
+	r.row = r.src.row
 	if err != nil {
 		return nil, err
 	}
@@ -239,13 +300,13 @@ func (r *rowReader[In]) read() (*In, error) {
 
 func (r *rowReader[In]) fromCSV(rec []string) (*In, error) {
 	if len(rec) != len(r.cols) {
-		return nil, &rowError{row: r.src.row, msg: fmt.Sprintf("has %d columns; the header has %d", len(rec), len(r.cols))}
+		return nil, &rowError{row: r.row, msg: fmt.Sprintf("has %d columns; the header has %d", len(rec), len(r.cols))}
 	}
 	in := new(In)
 	v := reflect.ValueOf(in).Elem()
 	for i, cell := range rec {
 		if err := checkCell(cell); err != nil {
-			return nil, &rowError{row: r.src.row, column: r.columnName(i), msg: err.Error()}
+			return nil, &rowError{row: r.row, column: r.columnName(i), msg: err.Error()}
 		}
 		idx := r.cols[i]
 		cell = strings.TrimSpace(cell)
@@ -254,7 +315,12 @@ func (r *rowReader[In]) fromCSV(rec []string) (*In, error) {
 		}
 		set := r.sets[idx]
 		if err := set.parse(cell, v.FieldByIndex(set.index)); err != nil {
-			return nil, &rowError{row: r.src.row, column: r.names[idx], msg: err.Error()}
+			if errors.Is(err, errAmbiguousDate) {
+				// The reader reuses rec; a held row keeps its own copy.
+				r.held = append(r.held, heldRow{row: r.row, rec: slices.Clone(rec), column: r.names[idx]})
+				return nil, &rowError{row: r.row, column: r.names[idx], held: true}
+			}
+			return nil, &rowError{row: r.row, column: r.names[idx], msg: err.Error()}
 		}
 	}
 	if len(r.extra) > 0 {
@@ -274,6 +340,25 @@ func (r *rowReader[In]) collectExtra(v reflect.Value, rec []string) {
 			m.SetMapIndex(reflect.ValueOf(r.headerName(i)), reflect.ValueOf(cell))
 		}
 	}
+}
+
+// fieldName is the field a CSV header names: a JSON field name or an alias
+// of the spec, ignoring case and surrounding spaces. An iTop external-key
+// header such as org_id->name is looked up whole, then by its attribute
+// code (org_id).
+func (s *Spec[In]) fieldName(header string) string {
+	name := strings.ToLower(strings.TrimSpace(header))
+	if alias, ok := s.Aliases[name]; ok {
+		return alias
+	}
+	if base, _, ok := strings.Cut(name, "->"); ok {
+		base = strings.TrimSpace(base)
+		if alias, ok := s.Aliases[base]; ok {
+			return alias
+		}
+		return base
+	}
+	return name
 }
 
 func (r *rowReader[In]) columnName(i int) string {

@@ -24,11 +24,19 @@ type source struct {
 	csv    *csv.Reader
 	text   *bufio.Reader
 	row    int // data row number of the last row read, 1-based, header excluded
+	dates  *dateReader
 }
 
-func newSource(r io.Reader, format string) (*source, error) {
+func newSource(r io.Reader, format, charset string) (*source, error) {
 	lim := &lineLimiter{r: r}
-	br := bufio.NewReaderSize(lim, 256<<10)
+	if charset == "" {
+		charset = CharsetAuto
+	}
+	dec, err := newDecodingReader(lim, charset)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(dec, 256<<10)
 	// A UTF-8 byte-order mark, as Excel writes, is not part of the data.
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
@@ -37,6 +45,7 @@ func newSource(r io.Reader, format string) (*source, error) {
 	switch format {
 	case "csv":
 		s.csv = csv.NewReader(br)
+		s.csv.Comma = sniffComma(br)
 		s.csv.FieldsPerRecord = -1
 		s.csv.ReuseRecord = true
 	case "jsonl":
@@ -45,6 +54,44 @@ func newSource(r io.Reader, format string) (*source, error) {
 		return nil, fmt.Errorf("unknown format %q", format)
 	}
 	return s, nil
+}
+
+// sniffComma picks the separator of a CSV file from its header line: the
+// most frequent of comma, semicolon (GLPI, and Excel where the decimal
+// mark is a comma) and tab outside quotes; comma when none occurs.
+func sniffComma(br *bufio.Reader) rune {
+	head, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	var counts [3]int
+	quoted := false
+	for _, c := range head {
+		switch c {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				counts[0]++
+			}
+		case ';':
+			if !quoted {
+				counts[1]++
+			}
+		case '\t':
+			if !quoted {
+				counts[2]++
+			}
+		}
+	}
+	best, comma := counts[0], ','
+	if counts[1] > best {
+		best, comma = counts[1], ';'
+	}
+	if counts[2] > best {
+		comma = '\t'
+	}
+	return comma
 }
 
 // header reads the CSV header row.
@@ -107,6 +154,7 @@ type rowError struct {
 	row    int
 	column string
 	msg    string
+	held   bool // the row waits for its dates' order (rowReader.held)
 }
 
 func (e *rowError) Error() string { return fmt.Sprintf("row %d: %s", e.row, e.msg) }
@@ -119,7 +167,7 @@ func checkCell(cell string) error {
 	case len(cell) > maxCellBytes:
 		return fmt.Errorf("value is %d bytes; the limit is %d", len(cell), maxCellBytes)
 	case !utf8.ValidString(cell):
-		return errors.New("value is not valid UTF-8 (save the file as UTF-8)")
+		return errors.New("value is not valid UTF-8 (save the file as UTF-8, or give its charset)")
 	case hasControl(cell):
 		return errors.New("value contains control characters")
 	case looksLikeFormula(cell):

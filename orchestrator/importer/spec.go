@@ -40,6 +40,10 @@ type Spec[In any] struct {
 	// Identity names the staging columns that identify a record, e.g.
 	// source and external_id; two rows of one file may not share it.
 	Identity []string
+	// Resolve, when set, runs on the staged rows before Check: it rewrites
+	// references to their canonical keys, derives missing keys, and the
+	// like, returning warnings for the report.
+	Resolve func(ctx context.Context, tx pgx.Tx) ([]Problem, error)
 	// Check selects (row_no, column, message) for staged rows that the
 	// database rejects, such as references to unknown CIs. It reads the
 	// staging table import_stage.
