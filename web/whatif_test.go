@@ -70,7 +70,8 @@ func TestWhatIfAnswersAsTheImpactService(t *testing.T) {
 	require.Contains(t, body, "No business service goes down.")
 }
 
-// htmx asks for the answer region alone, and gets it, refusals included.
+// htmx asks for the answer region alone, and gets it, refusals included;
+// executives, who read no records, are not offered the simulator.
 func TestWhatIfAnswerForHTMX(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -89,6 +90,14 @@ func TestWhatIfAnswerForHTMX(t *testing.T) {
 		require.True(t, strings.HasPrefix(strings.TrimSpace(body), `<div id="wi-answer"`), body)
 		require.NotContains(t, body, "<html")
 	}
+	ex := e.signIn("wang.fang", orchestrator.RoleExecutive)
+	for _, path := range []string{"/what-if", "/what-if?failed=taxpayer-reg-db", "/services/taxpayer-reg/dependencies", "/cmdb/cycles"} {
+		status, _ := ex.get(path)
+		require.Equal(t, http.StatusForbidden, status, "executives read reports, not records: %s", path)
+	}
+	_, body := ex.get("/")
+	require.NotContains(t, body, `href="/what-if"`)
+	require.NotContains(t, body, `href="/cmdb"`)
 }
 
 // A question with a wrong part is refused naming the field, writing

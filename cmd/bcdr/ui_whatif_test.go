@@ -121,6 +121,14 @@ func TestWebUIWhatIfInChromium(t *testing.T) {
 		resp := cm.open(t, "/what-if?failed=taxpayer-reg-db&duration=8h")
 		require.EqualValues(t, http.StatusOK, resp.Status)
 		require.Positive(t, cm.count(t, "#wi-answer table.wi-services tbody tr"))
+
+		// In Chinese, the same answer in the source documents' terms.
+		switchLanguage(t, cm, "zh-CN")
+		require.Equal(t, "情景模拟（假设分析）", cm.text(t, "main h1"))
+		require.Equal(t, "恢复顺序", cm.text(t, "#wi-order-title"))
+		cm.checkAccessibility(t, axe, "what-if (zh-CN)")
+		cm.screenshot(t, "whatif-zh-CN")
+		switchLanguage(t, cm, "en")
 	})
 
 	t.Run("content security policy", func(t *testing.T) {
