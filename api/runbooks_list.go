@@ -46,7 +46,7 @@ func (s *Server) runbookPage(ctx context.Context, f runbooks.Filter, fit fitness
 		for i, sm := range l.Items {
 			ids[i] = sm.ID
 		}
-		briefs, err := s.svc.Runbooks.Briefs(ctx, ids, runbooks.BriefOptions{Staleness: true})
+		briefs, err := s.svc.Runbooks.Briefs(ctx, ids, runbooks.BriefOptions{Staleness: true, Outline: true})
 		if err != nil {
 			return out, err
 		}

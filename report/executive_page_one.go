@@ -137,7 +137,7 @@ func lastAchieved(completed []drills.Drill, service string) (*orchestrator.Durat
 // maxAge ago (see Service.Recent).
 func (e *Reports) RecentTrend(ctx context.Context, maxAge time.Duration) ([]TrendPoint, error) {
 	now := e.r.rt.Now().UTC()
-	return e.trend.get(ctx, maxAge, func(ctx context.Context) ([]TrendPoint, error) {
+	return e.trend.Get(ctx, struct{}{}, maxAge, func(ctx context.Context) ([]TrendPoint, error) {
 		return e.Trend(ctx, time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC))
 	})
 }

@@ -143,7 +143,7 @@ type Service struct {
 	opts Options
 
 	// recent is the last organisation scored for Recent.
-	recent recent[Organisation]
+	recent orchestrator.Recent[struct{}, Organisation]
 }
 
 // NewService returns a report service over the capabilities in opts.
@@ -194,7 +194,7 @@ func (s *Service) Recent(ctx context.Context, f Filter, maxAge time.Duration) (O
 	if err := f.validate(); err != nil {
 		return Organisation{}, err
 	}
-	org, err := s.recent.get(ctx, maxAge, func(ctx context.Context) (Organisation, error) {
+	org, err := s.recent.Get(ctx, struct{}{}, maxAge, func(ctx context.Context) (Organisation, error) {
 		org, _, err := s.readiness(ctx, Filter{})
 		return org, err
 	})

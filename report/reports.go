@@ -86,7 +86,7 @@ type Reports struct {
 	jobs     sync.WaitGroup
 
 	// trend is the last trend made for RecentTrend.
-	trend recent[[]TrendPoint]
+	trend orchestrator.Recent[struct{}, []TrendPoint]
 }
 
 // NewReports returns the reports over readiness r.

@@ -26,6 +26,8 @@ type Service struct {
 	drills    Drills
 	measured  Measured
 	rt        orchestrator.Runtime
+	// recent are runbooks computed lately, shared by the pages (Recent).
+	recent orchestrator.Recent[recentKey, Runbook]
 }
 
 // Options are the Service's collaborators; nil ones get defaults: a

@@ -102,7 +102,7 @@ func (u *UI) fillRunbooks(r *http.Request, v *runbooksView, after string) (strin
 		for i, sm := range l.Items {
 			ids[i] = sm.ID
 		}
-		briefs, err := u.svc.Runbooks.Briefs(ctx, ids, runbooks.BriefOptions{Staleness: true})
+		briefs, err := u.svc.Runbooks.Briefs(ctx, ids, runbooks.BriefOptions{Staleness: true, Outline: true})
 		if err != nil {
 			return "", err
 		}
@@ -171,7 +171,7 @@ func (u *UI) runbook(w http.ResponseWriter, r *http.Request) {
 // an error.
 func (u *UI) runbookPage(w http.ResponseWriter, r *http.Request, status int, notice, problem string) {
 	ctx, id := r.Context(), r.PathValue("id")
-	rb, err := u.svc.Runbooks.Get(ctx, id)
+	rb, err := u.svc.Runbooks.Recent(ctx, id, recentEnough)
 	if err != nil {
 		u.fail(w, r, err)
 		return

@@ -88,15 +88,16 @@ type recoveryContext struct {
 	now          time.Time
 }
 
-// recoveryContext reads the graph, the approved BIAs, the suppliers'
-// services and the verified backups at now.
-func (s *Service) loadRecoveryContext(ctx context.Context) (*recoveryContext, error) {
+// recoveryContext reads the graph, the approved BIAs of the services asked
+// about (all with nil), the suppliers' services and the verified backups
+// at now.
+func (s *Service) loadRecoveryContext(ctx context.Context, services []string) (*recoveryContext, error) {
 	snap, err := s.graphs.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rc := &recoveryContext{snap: snap, now: s.rt.Now()}
-	if rc.bias, err = approvedBIAs(ctx, s.pool, nil); err != nil {
+	if rc.bias, err = approvedBIAs(ctx, s.pool, services); err != nil {
 		return nil, err
 	}
 	provided, err := allSupplierCIs(ctx, s.pool)
@@ -169,7 +170,7 @@ func allSupplierCIs(ctx context.Context, q postgres.Querier) (map[string][]strin
 // Resilience answers, for the business service with key, every scenario
 // that can take it down and the recovery each allows, worst first.
 func (s *Service) Resilience(ctx context.Context, key string) (ServiceResilience, error) {
-	rc, err := s.loadRecoveryContext(ctx)
+	rc, err := s.loadRecoveryContext(ctx, []string{key})
 	if err != nil {
 		return ServiceResilience{}, err
 	}

@@ -58,7 +58,7 @@ type ResilienceSummary struct {
 // ResilienceAll evaluates every scenario of every business service, on as
 // many goroutines as there are processors, each with its own planner.
 func (s *Service) ResilienceAll(ctx context.Context) (ResilienceSummary, error) {
-	rc, err := s.loadRecoveryContext(ctx)
+	rc, err := s.loadRecoveryContext(ctx, nil)
 	if err != nil {
 		return ResilienceSummary{}, err
 	}
