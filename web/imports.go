@@ -49,25 +49,33 @@ const (
 // importsView is the import form: the record types, what was chosen, and
 // why an upload was refused.
 type importsView struct {
-	Types              []string
-	Type, Format, Mode string
-	MaxSize            string
-	Problems           []orchestrator.FieldError
-	Busy               bool
+	Types, Charsets, DateFormats []string
+	Type, Format, Mode           string
+	Charset, DateFormat          string
+	Timezone                     string
+	MaxSize                      string
+	Problems                     []orchestrator.FieldError
+	Busy                         bool
 }
 
 func (u *UI) imports(w http.ResponseWriter, r *http.Request) {
-	u.importsPage(w, r, http.StatusOK, importsView{Format: "auto", Mode: "all"})
+	u.importsPage(w, r, http.StatusOK, importsView{Format: "auto", Mode: "all", Charset: importer.CharsetAuto, DateFormat: importer.DateAuto})
 }
 
 func (u *UI) importsPage(w http.ResponseWriter, r *http.Request, status int, v importsView) {
 	v.Types, v.MaxSize = u.svc.Imports.Types(), bytesText(u.importing.limit())
+	v.Charsets, v.DateFormats = importer.Charsets, importDateFormats
 	u.render(w, r, status, "imports", v)
 }
+
+// importDateFormats are the orders of year-last CSV dates the form
+// offers; the API also takes a Go layout.
+var importDateFormats = []string{importer.DateAuto, importer.DateDMY, importer.DateMDY, importer.DateYMD}
 
 // upload is what the import form sent: its fields and the file, saved.
 type upload struct {
 	typ, format, mode, source string
+	charset, dateFormat, tz   string
 	file                      string // the name the browser gave
 	path                      string // the saved copy
 	size                      int64
@@ -78,7 +86,7 @@ type upload struct {
 // under way here it says so before reading anything.
 func (u *UI) startImport(w http.ResponseWriter, r *http.Request) {
 	if !u.importing.reserve() {
-		u.importsPage(w, r, refusedStatus(w, r, http.StatusTooManyRequests), importsView{Format: "auto", Mode: "all", Busy: true})
+		u.importsPage(w, r, refusedStatus(w, r, http.StatusTooManyRequests), importsView{Format: "auto", Mode: "all", Charset: importer.CharsetAuto, DateFormat: importer.DateAuto, Busy: true})
 		return
 	}
 	started := false
@@ -105,7 +113,8 @@ func (u *UI) startImport(w http.ResponseWriter, r *http.Request) {
 		}
 		var e *orchestrator.Error
 		errors.As(err, &e)
-		u.importsPage(w, r, refusedStatus(w, r, code), importsView{Type: up.typ, Format: up.format, Mode: up.mode, Problems: e.Fields})
+		u.importsPage(w, r, refusedStatus(w, r, code), importsView{Type: up.typ, Format: up.format, Mode: up.mode,
+			Charset: up.charset, DateFormat: up.dateFormat, Timezone: up.tz, Problems: e.Fields})
 		return
 	}
 	job := &importJob{id: newJobID(), owner: actor(r.Context()).TokenID, typ: up.typ, format: up.format, file: up.file,
@@ -142,7 +151,7 @@ func (u *UI) saveUpload(w http.ResponseWriter, r *http.Request, limit int64) (up
 			if err := saveFile(part, &up, limit); err != nil {
 				return up, err
 			}
-		case "type", "format", "mode", "source":
+		case "type", "format", "mode", "source", "charset", "date_format", "timezone":
 			b, err := io.ReadAll(io.LimitReader(part, importFieldBytes+1))
 			if err != nil {
 				return up, uploadError(err, limit)
@@ -160,6 +169,12 @@ func (u *UI) saveUpload(w http.ResponseWriter, r *http.Request, limit int64) (up
 				up.mode = value
 			case "source":
 				up.source = value
+			case "charset":
+				up.charset = value
+			case "date_format":
+				up.dateFormat = value
+			case "timezone":
+				up.tz = value
 			}
 		}
 	}
@@ -227,6 +242,9 @@ func (u *UI) checkUpload(up *upload) error {
 	default:
 		v.Add("mode", "must be all or partial")
 	}
+	if _, ok := importer.ParseCharset(up.charset); !ok {
+		v.Add("charset", "must be one of %s", strings.Join(importer.Charsets, ", "))
+	}
 	if up.path == "" {
 		v.Add("file", "choose a file to import")
 	}
@@ -279,6 +297,7 @@ func (u *UI) importFile(ctx context.Context, job *importJob, up upload) (string,
 		return n, err
 	})
 	opts := importer.Options{Format: up.format, Partial: up.mode == "partial", Source: up.source,
+		Charset: up.charset, DateFormat: up.dateFormat, Timezone: up.tz,
 		Progress: func(read int64) { job.advance(read, false) }}
 	rep, err := u.svc.Imports.Import(ctx, pool, up.typ, body, opts)
 	var busy *importer.BusyError
@@ -328,6 +347,16 @@ var importWords = map[string]map[string]string{
 		"import_mode_partial":  "Partial: write the good rows, list the bad ones",
 		"import_source":        "Source name (optional)",
 		"import_source_help":   "Recorded on rows that name no source, e.g. servicenow; \"import\" when empty.",
+		"import_charset":       "Character set",
+		"import_charset_auto":  "Detect (UTF-8, GB18030 or Windows-1252)",
+		"import_date_format":   "Dates written with the year last (CSV)",
+		"import_date_auto":     "Decide from the file's dates",
+		"import_date_dmy":      "day/month/year",
+		"import_date_mdy":      "month/day/year",
+		"import_date_ymd":      "refuse them: dates are year first",
+		"import_timezone":      "Time zone of times without one (CSV, optional)",
+		"import_timezone_help": "An IANA name such as Asia/Shanghai or Europe/Paris; UTC when empty.",
+		"import_warnings":      "Rows written otherwise than they read",
 		"import_file":          "File",
 		"import_file_help":     "At most %s; larger files go through the API, which streams them.",
 		"import_start":         "Import",
@@ -371,6 +400,16 @@ var importWords = map[string]map[string]string{
 		"import_mode_partial":  "部分导入：写入正确的行，列出有误的行",
 		"import_source":        "来源名称（可选）",
 		"import_source_help":   "记录在未注明来源的行上，例如 servicenow；留空则为“import”。",
+		"import_charset":       "字符集",
+		"import_charset_auto":  "自动识别（UTF-8、GB18030 或 Windows-1252）",
+		"import_date_format":   "年份在后的日期（CSV）",
+		"import_date_auto":     "根据文件中的日期判断",
+		"import_date_dmy":      "日/月/年",
+		"import_date_mdy":      "月/日/年",
+		"import_date_ymd":      "拒绝：日期均为年份在前",
+		"import_timezone":      "未注明时区的时间所用时区（CSV，可选）",
+		"import_timezone_help": "IANA 时区名，例如 Asia/Shanghai 或 Europe/Paris；留空则为 UTC。",
+		"import_warnings":      "写入内容与文件不同的行",
 		"import_file":          "文件",
 		"import_file_help":     "最大 %s；更大的文件请通过 API 以流式方式导入。",
 		"import_start":         "导入",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/bcdr/bcdr/orchestrator"
 )
@@ -49,7 +50,7 @@ func (p *person) upload(fields map[string]string, filename, content string) (int
 func (p *person) finished(path string) string {
 	p.e.t.Helper()
 	id := strings.TrimPrefix(path, "/imports/jobs/")
-	job, ok := p.e.ui.importing.get(id, p.actor.TokenID, time.Now())
+	job, ok := p.e.ui.importing.get(id, p.actor.TokenID, p.e.ui.rt.Now())
 	require.True(p.e.t, ok, "the job of %s is kept", path)
 	select {
 	case <-job.done:
@@ -142,6 +143,23 @@ func TestImportBadRows(t *testing.T) {
 	require.Contains(t, body, `<tr data-problem-row="2"><td class="n">2</td><td class="n">2</td>`)
 	require.Equal(t, 0, countCIs(e, "web-j-"))
 
+	// A file as Excel saves it in China (GB18030) is read as such.
+	gb, err := simplifiedchinese.GB18030.NewEncoder().String("key,name,class\nweb-gb-1,核心数据库,database\n")
+	require.NoError(t, err)
+	_, _, path = admin.upload(map[string]string{"type": "cis", "charset": "auto"}, "cis.csv", gb)
+	body = admin.finished(path)
+	require.Contains(t, body, `data-import-result="done"`)
+	var name string
+	require.NoError(t, e.pool.QueryRow(adminCtx(), `SELECT name FROM cis WHERE key = 'web-gb-1'`).Scan(&name))
+	require.Equal(t, "核心数据库", name)
+
+	// An option the importer refuses is named.
+	_, _, path = admin.upload(map[string]string{"type": "cis", "timezone": "Mars/Olympus"}, "cis.csv", "key,name,class\nweb-tz-1,T,server\n")
+	body = admin.finished(path)
+	require.Contains(t, body, `data-stage="failed"`)
+	require.Contains(t, body, "timezone")
+	require.Equal(t, 0, countCIs(e, "web-tz-"))
+
 	// A file that cannot be imported at all says why.
 	_, _, path = admin.upload(map[string]string{"type": "cis"}, "empty.csv", "")
 	body = admin.finished(path)
@@ -162,6 +180,7 @@ func TestImportRefused(t *testing.T) {
 		{map[string]string{"type": "cis", "format": "xlsx"}, "x.csv", "format"},
 		{map[string]string{"type": "cis", "mode": "some"}, "x.csv", "mode"},
 		{map[string]string{"type": "cis"}, "", "file"},
+		{map[string]string{"type": "cis", "charset": "ebcdic"}, "x.csv", "charset"},
 	} {
 		status, body, path := admin.upload(tc.fields, tc.filename, "key,name,class\n")
 		require.Equal(t, http.StatusUnprocessableEntity, status, tc.fields)
@@ -198,7 +217,7 @@ func TestImportProgress(t *testing.T) {
 	admin := e.signIn("root", orchestrator.RoleAdmin)
 	job := &importJob{id: newJobID(), owner: admin.actor.TokenID, typ: "cis", format: "csv", file: "big.csv",
 		size: 4 << 20, stage: importWaiting, done: make(chan struct{})}
-	e.ui.importing.add(job, time.Now())
+	e.ui.importing.add(job, e.ui.rt.Now())
 	job.advance(1<<20, false)
 
 	status, body := admin.get("/imports/jobs/" + job.id)
@@ -227,4 +246,47 @@ func TestImportRoles(t *testing.T) {
 		require.NotContains(t, body, `href="/imports"`, role)
 	}
 	require.Equal(t, 0, countCIs(e, "web-role-"))
+}
+
+// Jobs are kept 15 minutes after they finish, and at most importJobsKept
+// of them: the oldest finished go first, a running one is never dropped.
+func TestImportJobsExpire(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	jobs := newImportJobs()
+	newJob := func() *importJob {
+		return &importJob{id: newJobID(), owner: 7, stage: importWaiting, done: make(chan struct{})}
+	}
+	running := newJob()
+	jobs.add(running, at)
+	first := newJob()
+	jobs.add(first, at)
+	first.finish(importDone, nil, "", at)
+
+	_, ok := jobs.get(first.id, 8, at)
+	require.False(t, ok, "only its owner follows a job")
+	_, ok = jobs.get(first.id, 7, at.Add(importJobTTL))
+	require.True(t, ok)
+	_, ok = jobs.get(first.id, 7, at.Add(importJobTTL+time.Second))
+	require.False(t, ok, "a finished job expires")
+	_, ok = jobs.get(running.id, 7, at.Add(time.Hour))
+	require.True(t, ok, "a running job does not")
+
+	var kept []*importJob
+	for i := range importJobsKept + 5 {
+		j := newJob()
+		jobs.add(j, at.Add(time.Hour))
+		j.finish(importDone, nil, "", at.Add(time.Hour+time.Duration(i)*time.Second))
+		kept = append(kept, j)
+	}
+	now := at.Add(time.Hour + time.Minute)
+	_, ok = jobs.get(running.id, 7, now)
+	require.True(t, ok)
+	_, ok = jobs.get(kept[0].id, 7, now)
+	require.False(t, ok, "the oldest finished job goes first")
+	_, ok = jobs.get(kept[len(kept)-1].id, 7, now)
+	require.True(t, ok)
+	jobs.mu.Lock()
+	require.LessOrEqual(t, len(jobs.jobs), importJobsKept)
+	jobs.mu.Unlock()
 }
