@@ -27,7 +27,7 @@ type Service struct {
 	measured  Measured
 	rt        orchestrator.Runtime
 	// recent are runbooks computed lately, shared by the pages (Recent).
-	recent orchestrator.Recent[recentKey, Runbook]
+	recent orchestrator.Recent[recentKey, any]
 }
 
 // Options are the Service's collaborators; nil ones get defaults: a

@@ -102,7 +102,7 @@ func (u *UI) fillRunbooks(r *http.Request, v *runbooksView, after string) (strin
 		for i, sm := range l.Items {
 			ids[i] = sm.ID
 		}
-		briefs, err := u.svc.Runbooks.Briefs(ctx, ids, runbooks.BriefOptions{Staleness: true, Outline: true})
+		briefs, err := u.svc.Runbooks.RecentBriefs(ctx, ids, runbooks.BriefOptions{Staleness: true, Outline: true}, recentEnough)
 		if err != nil {
 			return "", err
 		}
