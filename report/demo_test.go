@@ -1,15 +1,19 @@
 package report_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/demo"
+	"github.com/bcdr/bcdr/drills"
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/report"
+	"github.com/bcdr/bcdr/runbooks"
 )
 
 // The demo organisation shows services at risk and not ready, hr (its restore measured far
@@ -35,6 +39,38 @@ func TestDemoReadinessAndHistory(t *testing.T) {
 	for _, st := range []string{report.StatusAtRisk, report.StatusNotReady} {
 		require.Positive(t, org.Counts.ByStatus[st], "some service is %s: %+v", st, org.Counts)
 	}
+	// What needs attention is counted from the same scoring.
+	rpo, due := 0, 0
+	for _, r := range org.Items {
+		if strings.Contains(r.CappedBy, "rpo_breached") {
+			rpo++
+		}
+		for _, c := range r.Components {
+			if slices.ContainsFunc(c.Lost, func(l report.Loss) bool { return strings.Contains(l.Reason, "policy asks") }) {
+				due++
+			}
+		}
+	}
+	w := demo.Wire(pool, now)
+	overdue, err := w.Drills.Findings(ctx, drills.FindingFilter{Overdue: true}, orchestrator.Page{Limit: orchestrator.MaxPageLimit})
+	require.NoError(t, err)
+	require.Equal(t, report.Attention{StaleRunbooks: org.Attention.StaleRunbooks, RPOBreached: rpo,
+		OverdueFindings: org.Attention.OverdueFindings, DrillsDue: due}, org.Attention)
+	stale := 0
+	var approved []int64
+	require.NoError(t, orchestrator.EachPage(func(p orchestrator.Page) (orchestrator.List[runbooks.Summary], error) {
+		return w.Runbooks.List(ctx, runbooks.Filter{Status: runbooks.StatusApproved}, p)
+	}, func(sm runbooks.Summary) { approved = append(approved, sm.ID) }))
+	briefs, err := w.Runbooks.Briefs(ctx, approved, runbooks.BriefOptions{Staleness: true, Outline: true})
+	require.NoError(t, err)
+	for _, b := range briefs {
+		if b.Staleness.Stale {
+			stale++
+		}
+	}
+	require.Equal(t, stale, org.Attention.StaleRunbooks)
+	require.LessOrEqual(t, org.Attention.OverdueFindings, len(overdue.Items), "overdue findings of services")
+
 	hr, err := rs.ServiceReadiness(ctx, "hr")
 	require.NoError(t, err)
 	require.Equal(t, report.StatusNotReady, hr.Status, "%+v", hr)

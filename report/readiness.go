@@ -100,8 +100,19 @@ type Organisation struct {
 	Status      string             `json:"status"`
 	Services    int                `json:"services"`
 	Counts      Counts             `json:"counts"`
+	Attention   Attention          `json:"attention"`
 	Items       []ServiceReadiness `json:"items"`
 	EvaluatedAt time.Time          `json:"evaluated_at"`
+}
+
+// Attention counts what needs someone's attention across the organisation:
+// approved runbooks that are stale, services whose data is past its RPO,
+// overdue findings, and services whose tier's drill policy is not met.
+type Attention struct {
+	StaleRunbooks   int `json:"stale_runbooks"`
+	RPOBreached     int `json:"rpo_breached"`
+	OverdueFindings int `json:"overdue_findings"`
+	DrillsDue       int `json:"drills_due"`
 }
 
 // Filter narrows the services an Organisation lists; the score and counts
@@ -170,6 +181,7 @@ func (s *Service) readiness(ctx context.Context, f Filter) (Organisation, *input
 	}
 	all := in.scoreAll()
 	org := organise(all, in.now)
+	org.Attention = in.attention(all)
 	org.Items = all
 	return org.filter(f), in, nil
 }

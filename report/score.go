@@ -191,19 +191,10 @@ func (in *inputs) drillLoss(key string, tier *int) []Loss {
 	if tier != nil {
 		t = *tier
 	}
-	p, ok := in.policies[t]
 	ds := in.drills[key]
-	link := apiPrefix + "/drills?service=" + key
-	if ok && p.PerYear > 0 {
-		interval := 365 * 24 * time.Hour / time.Duration(p.PerYear)
-		need := slices.Index(drills.Types, p.Type)
-		within := slices.ContainsFunc(ds, func(d drillFact) bool {
-			return slices.Index(drills.Types, d.Type) >= need && in.now.Sub(d.CompletedAt) <= interval
-		})
-		if !within {
-			return []Loss{{Points: 20, Link: link, Reason: fmt.Sprintf("no %s drill (or a more thorough one) completed in the last %d days, as the tier %d policy asks",
-				p.Type, int(interval.Hours()/24), t)}}
-		}
+	if p, interval, due := in.drillDue(key, t); due {
+		return []Loss{{Points: 20, Link: apiPrefix + "/drills?service=" + key, Reason: fmt.Sprintf("no %s drill (or a more thorough one) completed in the last %d days, as the tier %d policy asks",
+			p.Type, int(interval.Hours()/24), t)}}
 	}
 	if len(ds) == 0 {
 		return nil // the policy asks for no drill
@@ -217,6 +208,50 @@ func (in *inputs) drillLoss(key string, tier *int) []Loss {
 		return []Loss{{Points: 10, Reason: fmt.Sprintf("the last drill (%d) passed only partially", last.ID), Link: report}}
 	}
 	return nil
+}
+
+// drillDue reports whether service key of tier t lacks the drill its
+// tier's policy asks for (of the policy's type or a more thorough one,
+// completed within the policy's interval), with the policy and interval.
+func (in *inputs) drillDue(key string, t int) (drills.Policy, time.Duration, bool) {
+	p, ok := in.policies[t]
+	if !ok || p.PerYear <= 0 {
+		return p, 0, false
+	}
+	interval := 365 * 24 * time.Hour / time.Duration(p.PerYear)
+	need := slices.Index(drills.Types, p.Type)
+	within := slices.ContainsFunc(in.drills[key], func(d drillFact) bool {
+		return slices.Index(drills.Types, d.Type) >= need && in.now.Sub(d.CompletedAt) <= interval
+	})
+	return p, interval, !within
+}
+
+// attention counts what needs attention among the scored services.
+func (in *inputs) attention(scored []ServiceReadiness) Attention {
+	var a Attention
+	stale, overdue := map[int64]bool{}, map[int64]bool{}
+	for _, r := range scored {
+		for _, rb := range in.runbooks[r.Service] {
+			if rb.Stale {
+				stale[rb.ID] = true
+			}
+		}
+		for _, f := range in.overdue[r.Service] {
+			overdue[f.ID] = true
+		}
+		if strings.Contains(r.CappedBy, capRPO) {
+			a.RPOBreached++
+		}
+		t := 4
+		if r.Tier != nil {
+			t = *r.Tier
+		}
+		if _, _, due := in.drillDue(r.Service, t); due {
+			a.DrillsDue++
+		}
+	}
+	a.StaleRunbooks, a.OverdueFindings = len(stale), len(overdue)
+	return a
 }
 
 // findingLoss: no overdue finding is worth 10.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/report"
 )
 
 // Pages answer by role as the API does; signing out ends the session; a
@@ -21,11 +23,20 @@ func TestPagesByRole(t *testing.T) {
 		status, body := cm.get(path)
 		require.Equal(t, http.StatusOK, status, "%s: %s", path, body)
 	}
+	org, err := e.wired.Report.Readiness(t.Context(), report.Filter{})
+	require.NoError(t, err)
+	_, body := cm.get("/")
+	for id, n := range map[string]int{"attn-stale": org.Attention.StaleRunbooks, "attn-rpo": org.Attention.RPOBreached,
+		"attn-findings": org.Attention.OverdueFindings, "attn-drills": org.Attention.DrillsDue} {
+		require.Contains(t, body, fmt.Sprintf(`id="%s">%d<`, id, n), "the dashboard counts what needs attention")
+	}
+	require.Contains(t, body, `href="/findings?show=overdue"`)
+
 	status, _ := cm.get("/services/nobody")
 	require.Equal(t, http.StatusNotFound, status)
 
 	exec := e.signIn("cfo", orchestrator.RoleExecutive)
-	status, body := exec.get("/")
+	status, body = exec.get("/")
 	require.Equal(t, http.StatusOK, status)
 	require.NotContains(t, body, `href="/services"`, "no menu entry to a page the role may not open")
 	status, _ = exec.get("/services")
