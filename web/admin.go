@@ -103,7 +103,7 @@ func (u *UI) fillAdmin(ctx context.Context, v *adminView) error {
 		}
 		v.Channels = l.Items
 	}
-	l, err := audit.List(ctx, u.svc.AuditLog, audit.Filter{}, orchestrator.Page{Limit: adminAuditShown})
+	l, err := audit.List(ctx, u.svc.Pool, audit.Filter{}, orchestrator.Page{Limit: adminAuditShown})
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (u *UI) testChannel(w http.ResponseWriter, r *http.Request) {
 // API do, with the audit key of the request's context; a chain that cannot
 // be checked (keyed rows and no key) is said so in place.
 func (u *UI) verifyAudit(w http.ResponseWriter, r *http.Request) {
-	res, err := audit.Verify(r.Context(), u.svc.AuditLog)
+	res, err := audit.Verify(r.Context(), u.svc.Pool)
 	if code, refused := refusal(err); refused {
 		u.adminPage(w, r, refusedStatus(w, r, code), adminView{Error: err.Error()})
 		return

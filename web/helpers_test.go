@@ -42,7 +42,7 @@ func setup(t testing.TB) *env {
 	w := demo.Wire(pool, demoNow)
 	ui := New(Options{Runtime: orchestrator.Runtime{Clock: orchestrator.NewManualClock(demoNow)},
 		Services: Services{Tokens: w.Tokens, CMDB: cmdb.NewService(pool), ITSM: itsm.NewStore(pool), Imports: demo.Registry(), Schedules: w.Schedules, Impact: w.Impact, Runbooks: w.Runbooks, Executions: w.Executions,
-			Drills: w.Drills, Report: w.Report, Reports: w.Reports, Backups: w.Backups, Notify: notify.NewService(pool, orchestrator.Runtime{}, secretref.Policy{}), AuditLog: pool}})
+			Drills: w.Drills, Report: w.Report, Reports: w.Reports, Backups: w.Backups, Notify: notify.NewService(pool, orchestrator.Runtime{}, secretref.Policy{}), Pool: pool}})
 	srv := httptest.NewServer(ui)
 	t.Cleanup(srv.Close)
 	t.Cleanup(w.Reports.Close)

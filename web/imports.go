@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/bcdr/bcdr/orchestrator"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
@@ -275,14 +273,9 @@ func (u *UI) runImport(reqCtx context.Context, job *importJob, up upload) {
 }
 
 // importFile runs the import and says how it ended: its stage, its report
-// and what to tell the person. The importer runs on a pool, which the
-// UI's services hold as the audit log's querier (cmd/bcdr and the tests
-// both give it the pool).
+// and what to tell the person.
 func (u *UI) importFile(ctx context.Context, job *importJob, up upload) (string, *importer.Report, string) {
-	pool, ok := u.svc.AuditLog.(*pgxpool.Pool)
-	if !ok {
-		return importFailed, nil, "imports need the database pool, which this server was not given"
-	}
+	pool := u.svc.Pool
 	f, err := os.Open(up.path)
 	if err != nil {
 		u.log.Error("open saved upload", "err", err.Error())

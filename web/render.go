@@ -108,7 +108,7 @@ type navItem struct {
 // nav lists the menu pages the actor may open, in menu order.
 func (u *UI) nav(r *http.Request, a orchestrator.Actor) []navItem {
 	var out []navItem
-	for _, p := range u.routes() {
+	for _, p := range u.all {
 		if p.menu == "" || !a.Role.Allowed(p.roles) {
 			continue
 		}

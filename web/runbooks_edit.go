@@ -22,10 +22,6 @@ import (
 // call, so an approved runbook gets a new draft on its first change
 // exactly as through the API, and a refusal is the service's.
 func (u *UI) runbookEditPages() []page {
-	// routes() is read again for the menu on every page; only the store
-	// made by the call in New is held by the handlers the mux serves, and
-	// an unused kitJobs is an empty struct.
-	kits := &kitJobs{}
 	return []page{
 		{"GET /runbooks/{id}/edit", orchestrator.RecordWriters, u.runbookEdit, ""},
 		{"GET /runbooks/{id}/steps/new", orchestrator.RecordWriters, u.newStepPage, ""},
@@ -40,10 +36,10 @@ func (u *UI) runbookEditPages() []page {
 		{"GET /runbooks/{id}/retire", orchestrator.RecordWriters, u.retirePage, ""},
 		{"POST /runbooks/{id}/retire", orchestrator.RecordWriters, u.retireRunbook, ""},
 		{"GET /runbooks/{id}/diff", orchestrator.RecordReaders, u.runbookDiff, ""},
-		{"GET /kit", orchestrator.RecordReaders, u.kitPage(kits), ""},
-		{"POST /kit", orchestrator.RecordReaders, u.startKit(kits), ""},
-		{"GET /kit/jobs/{job}", orchestrator.RecordReaders, u.kitJobPage(kits), ""},
-		{"GET /kit/jobs/{job}/download", orchestrator.RecordReaders, u.kitDownload(kits), ""},
+		{"GET /kit", orchestrator.RecordReaders, u.kitPage, ""},
+		{"POST /kit", orchestrator.RecordReaders, u.startKit, ""},
+		{"GET /kit/jobs/{job}", orchestrator.RecordReaders, u.kitJobPage, ""},
+		{"GET /kit/jobs/{job}/download", orchestrator.RecordReaders, u.kitDownload, ""},
 	}
 }
 

@@ -195,45 +195,41 @@ type kitView struct {
 
 // kitPage says what the offline kit holds and offers to make it, with the
 // person's kits made or being made.
-func (u *UI) kitPage(kits *kitJobs) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		u.render(w, r, http.StatusOK, "kit", kitView{Kits: kits.mine(actor(r.Context()).Name, u.rt.Now())})
-	}
+func (u *UI) kitPage(w http.ResponseWriter, r *http.Request) {
+	u.render(w, r, http.StatusOK, "kit", kitView{Kits: u.kits.mine(actor(r.Context()).Name, u.rt.Now())})
 }
 
 // startKit starts making a kit and sends the person to follow it.
-func (u *UI) startKit(kits *kitJobs) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		job, started, err := kits.start(actor(r.Context()).Name, u.rt.Now())
-		if err != nil {
-			u.fail(w, r, err)
-			return
-		}
-		if started {
-			// The kit outlives the request that asked for it, keeping its
-			// values (the actor, the audit key); the server's shutdown ends it.
-			go u.makeKit(context.WithoutCancel(r.Context()), kits, job.ID)
-		}
-		http.Redirect(w, r, "/kit/jobs/"+job.ID, http.StatusSeeOther)
+func (u *UI) startKit(w http.ResponseWriter, r *http.Request) {
+	job, started, err := u.kits.start(actor(r.Context()).Name, u.rt.Now())
+	if err != nil {
+		u.fail(w, r, err)
+		return
 	}
+	if started {
+		// The kit outlives the request that asked for it, keeping its
+		// values (the actor, the audit key); the server's shutdown ends it.
+		go u.makeKit(context.WithoutCancel(r.Context()), job.ID)
+	}
+	http.Redirect(w, r, "/kit/jobs/"+job.ID, http.StatusSeeOther)
 }
 
 // makeKit writes the kit into a zip in memory, counting its files.
-func (u *UI) makeKit(ctx context.Context, kits *kitJobs, id string) {
+func (u *UI) makeKit(ctx context.Context, id string) {
 	ctx, cancel := context.WithTimeout(ctx, kitTimeout)
 	defer cancel()
 	stop := context.AfterFunc(u.closing, cancel)
 	defer stop()
 	n, err := u.approvedRunbooks(ctx)
 	if err == nil {
-		kits.update(id, func(j *kitJob) { j.Expected = n*len(runbooks.Formats) + kitOtherFiles })
+		u.kits.update(id, func(j *kitJob) { j.Expected = n*len(runbooks.Formats) + kitOtherFiles })
 	}
 	var buf bytes.Buffer
 	zs := runbooks.NewZipSink(&buf)
 	var m runbooks.Manifest
 	if err == nil {
 		m, err = u.svc.Runbooks.WriteKit(ctx, progressSink{KitSink: zs, file: func(name string) {
-			kits.update(id, func(j *kitJob) { j.Files++; j.Current = name })
+			u.kits.update(id, func(j *kitJob) { j.Files++; j.Current = name })
 		}})
 	}
 	if err == nil {
@@ -243,7 +239,7 @@ func (u *UI) makeKit(ctx context.Context, kits *kitJobs, id string) {
 	if err != nil && orchestrator.ErrorCode(err) == orchestrator.EINTERNAL {
 		u.log.Error("make offline kit", "err", err.Error())
 	}
-	kits.update(id, func(j *kitJob) {
+	u.kits.update(id, func(j *kitJob) {
 		j.Finished = now
 		if err != nil {
 			j.Status, j.Error = kitFailed, orchestrator.ErrorMessage(err)
@@ -274,30 +270,26 @@ func (u *UI) approvedRunbooks(ctx context.Context) (int, error) {
 
 // kitJobPage follows a kit; htmx polls it every second while it is made,
 // and it then offers the download.
-func (u *UI) kitJobPage(kits *kitJobs) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		job, ok := kits.get(r.PathValue("job"), actor(r.Context()).Name, u.rt.Now())
-		if !ok {
-			u.fail(w, r, orchestrator.Errorf(orchestrator.ENOTFOUND, "there is no such kit: kits are kept %s after they are made, until downloaded", kitKeep))
-			return
-		}
-		u.render(w, r, http.StatusOK, "kit_job", job)
+func (u *UI) kitJobPage(w http.ResponseWriter, r *http.Request) {
+	job, ok := u.kits.get(r.PathValue("job"), actor(r.Context()).Name, u.rt.Now())
+	if !ok {
+		u.fail(w, r, orchestrator.Errorf(orchestrator.ENOTFOUND, "there is no such kit: kits are kept %s after they are made, until downloaded", kitKeep))
+		return
 	}
+	u.render(w, r, http.StatusOK, "kit_job", job)
 }
 
 // kitDownload hands the finished kit over and forgets it.
-func (u *UI) kitDownload(kits *kitJobs) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		job, ok := kits.take(r.PathValue("job"), actor(r.Context()).Name, u.rt.Now())
-		if !ok {
-			u.fail(w, r, orchestrator.Errorf(orchestrator.ENOTFOUND, "there is no such kit ready: it was downloaded already, is still being made, or was made more than %s ago", kitKeep))
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", "application/zip")
-		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": job.Name}))
-		h.Set("Content-Length", strconv.Itoa(len(job.body)))
-		h.Set("Cache-Control", "no-store")
-		_, _ = w.Write(job.body)
+func (u *UI) kitDownload(w http.ResponseWriter, r *http.Request) {
+	job, ok := u.kits.take(r.PathValue("job"), actor(r.Context()).Name, u.rt.Now())
+	if !ok {
+		u.fail(w, r, orchestrator.Errorf(orchestrator.ENOTFOUND, "there is no such kit ready: it was downloaded already, is still being made, or was made more than %s ago", kitKeep))
+		return
 	}
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": job.Name}))
+	h.Set("Content-Length", strconv.Itoa(len(job.body)))
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(job.body)
 }

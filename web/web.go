@@ -28,11 +28,11 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/importer"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
 	"github.com/bcdr/bcdr/orchestrator/notify"
-	"github.com/bcdr/bcdr/orchestrator/postgres"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/report"
 	"github.com/bcdr/bcdr/runbooks"
 	"github.com/bcdr/bcdr/runbooks/execution"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 //go:embed templates/*.html
@@ -56,8 +56,9 @@ type Services struct {
 	Reports    *report.Reports
 	Backups    *backup.Service
 	Notify     *notify.Service
-	// AuditLog is where the audit log is read and verified (the pool).
-	AuditLog postgres.Querier
+	// Pool is the database: the audit log is read and verified there, and
+	// imports run on it.
+	Pool *pgxpool.Pool
 }
 
 // Options configure the UI.
@@ -85,8 +86,12 @@ type UI struct {
 	// an open board does not hold the shutdown up.
 	closing  context.Context
 	shutdown context.CancelFunc
-	// importing are the imports the UI runs in the background.
+	// importing are the imports the UI runs in the background; kits are
+	// the offline kits it makes.
 	importing *importJobs
+	kits      kitJobs
+	// all are the signed-in pages, for the mux and the menu.
+	all []page
 }
 
 // New builds the UI.
@@ -104,7 +109,8 @@ func New(opts Options) *UI {
 	u.mux.HandleFunc("POST /login", u.login)
 	u.mux.HandleFunc("POST /logout", u.logout)
 	u.mux.HandleFunc("POST /lang", u.setLanguage)
-	for _, p := range u.routes() {
+	u.all = u.routes()
+	for _, p := range u.all {
 		u.mux.Handle(p.pattern, u.signedIn(p.roles, p.handler))
 	}
 	u.mux.HandleFunc("/", u.notFound)

@@ -112,7 +112,7 @@ func (a *app) handler(opts api.Options) (http.Handler, func()) {
 	s := a.services
 	ui := web.New(web.Options{Runtime: a.rt, Throttle: opts.Throttle, SecureCookies: opts.HSTS,
 		Services: web.Services{Tokens: s.Tokens, CMDB: s.CMDB, ITSM: s.ITSM, Imports: s.Imports, Schedules: s.Schedules, Impact: s.Impact, Runbooks: s.Runbooks, Executions: s.Executions,
-			Drills: s.Drills, Report: s.Report, Reports: s.Reports, Backups: s.Backups, Notify: s.Notify, AuditLog: a.db.Pool}})
+			Drills: s.Drills, Report: s.Report, Reports: s.Reports, Backups: s.Backups, Notify: s.Notify, Pool: a.db.Pool}})
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, apiServer)
