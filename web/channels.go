@@ -210,10 +210,7 @@ func (u *UI) refuseChannel(w http.ResponseWriter, r *http.Request, err error, v 
 		u.fail(w, r, err)
 		return
 	}
-	var e *orchestrator.Error
-	if errors.As(err, &e) && len(e.Fields) > 0 {
-		v.Problems = e.Fields
-	} else {
+	if v.Problems = orchestrator.ErrorFields(err); len(v.Problems) == 0 {
 		v.Error = err.Error()
 	}
 	status := refusedStatus(w, r, code)

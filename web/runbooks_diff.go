@@ -45,7 +45,7 @@ type fieldChangeView struct {
 // the last two versions.
 func (u *UI) runbookDiff(w http.ResponseWriter, r *http.Request) {
 	ctx, id := r.Context(), r.PathValue("id")
-	rb, err := u.svc.Runbooks.Get(ctx, id)
+	rb, err := u.svc.Runbooks.Recent(ctx, id, recentEnough)
 	if err != nil {
 		u.fail(w, r, err)
 		return

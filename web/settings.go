@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -174,10 +173,7 @@ func (u *UI) refuseSettings(w http.ResponseWriter, r *http.Request, err error, v
 		u.fail(w, r, err)
 		return
 	}
-	var e *orchestrator.Error
-	if errors.As(err, &e) && len(e.Fields) > 0 {
-		v.Problems = e.Fields
-	} else {
+	if v.Problems = orchestrator.ErrorFields(err); len(v.Problems) == 0 {
 		v.Error = err.Error()
 	}
 	u.settingsPage(w, r, refusedStatus(w, r, code), v)
