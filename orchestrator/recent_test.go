@@ -59,3 +59,14 @@ func TestRecentSharesByKey(t *testing.T) {
 	defer r.mu.Unlock()
 	require.Len(t, r.values, 1, "values older than the age asked for are dropped")
 }
+
+// A computation that panics keeps nothing and leaves the key free.
+func TestRecentAfterPanic(t *testing.T) {
+	var r Recent[string, int]
+	require.Panics(t, func() {
+		_, _ = r.Get(t.Context(), "k", time.Minute, func(context.Context) (int, error) { panic("boom") })
+	})
+	v, err := r.Get(t.Context(), "k", time.Minute, func(context.Context) (int, error) { return 7, nil })
+	require.NoError(t, err)
+	require.Equal(t, 7, v)
+}
