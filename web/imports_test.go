@@ -119,8 +119,8 @@ func TestImportBadRows(t *testing.T) {
 
 	// All or nothing: the bad rows are listed with their line and field,
 	// and nothing is written, not even the good row.
-	_, body, path := admin.upload(map[string]string{"type": "cis", "format": "csv", "mode": "all"}, "cis.txt", csv)
-	body = admin.finished(path)
+	_, _, path := admin.upload(map[string]string{"type": "cis", "format": "csv", "mode": "all"}, "cis.txt", csv)
+	body := admin.finished(path)
 	require.Contains(t, body, `data-import-result="rejected"`)
 	require.Contains(t, body, "Nothing was written")
 	require.Contains(t, body, `data-rejected>2<`)
