@@ -32,9 +32,12 @@ const (
 )
 
 // BenchmarkListIncidents serves GET /api/v1/incidents?limit=100 with a
-// mix of filters from a 1,000,000-incident table to 50 concurrent clients
-// over loopback HTTP, and reports the p50 and p99 latency of the mix (and
-// logs them per filter). Answers other than 200 — the server's 30 s request
+// mix of filters from a 1,000,000-incident table over loopback HTTP. It
+// first sends each filter alone from one client and reports the CPU one
+// request costs (this process, server and client, plus every PostgreSQL
+// process), then sends the mix from 50 concurrent clients and reports its
+// p50 and p99 latency, throughput and CPU per request (and logs the
+// latencies per filter). Answers other than 200 — the server's 30 s request
 // timeout, under overload — are counted, not fatal: they are part of the
 // figure.
 func BenchmarkListIncidents(b *testing.B) {
@@ -56,18 +59,30 @@ func BenchmarkListIncidents(b *testing.B) {
 		b.Fatal(err)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: listBenchClients}, Timeout: time.Minute}
+	postmaster := postmasterPID(b, pool)
 	for b.Loop() {
-		// One client first: the cost of a request without queueing.
-		alone, _ := listBenchRun(b, client, srv.URL, token, 1, 200)
+		// One client and one filter at a time first: the cost of a request
+		// without queueing.
 		var single []time.Duration
-		for _, lat := range alone {
-			single = append(single, lat...)
+		for i, f := range listBenchQueries {
+			cpu := startCPU(postmaster)
+			lat, _ := listBenchRun(b, client, srv.URL, token, 1, listBenchSingle, f)
+			goMS, pgMS := cpu.perRequest(listBenchSingle)
+			single = append(single, lat[f]...)
+			slices.Sort(lat[f])
+			name := listBenchNames[i]
+			b.Logf("alone %-22s CPU/request %5.2f ms (Go %5.2f + PostgreSQL %5.2f)  p50 %6.2f ms", name, goMS+pgMS, goMS, pgMS, ms(percentile(lat[f], 50)))
+			b.ReportMetric(goMS+pgMS, name+"-cpu-ms/req")
 		}
 		slices.Sort(single)
 		b.ReportMetric(ms(percentile(single, 50)), "1-client-p50-ms")
+		cpu := startCPU(postmaster)
 		start := time.Now()
-		byFilter, failed := listBenchRun(b, client, srv.URL, token, listBenchClients, listBenchRequests)
+		byFilter, failed := listBenchRun(b, client, srv.URL, token, listBenchClients, listBenchRequests, listBenchQueries...)
 		elapsed := time.Since(start)
+		goMS, pgMS := cpu.perRequest(listBenchRequests)
+		b.Logf("mix at %d clients: CPU/request %.2f ms (Go %.2f + PostgreSQL %.2f); load average %s", listBenchClients, goMS+pgMS, goMS, pgMS, loadAverage())
+		b.ReportMetric(goMS+pgMS, "mix-cpu-ms/req")
 		var all []time.Duration
 		for _, f := range listBenchQueries {
 			lat := byFilter[f]
@@ -101,9 +116,15 @@ var listBenchQueries = []string{
 	"&ci=%s", "&service=%s", "&opened_after=2025-03-01&opened_before=2025-04-01", "&q=%s",
 }
 
-// listBenchRun sends requests from clients goroutines and returns the
-// latencies by filter and how many failed.
-func listBenchRun(b *testing.B, client *http.Client, base, token string, clients, requests int) (map[string][]time.Duration, int) {
+// listBenchNames name listBenchQueries in the reported metrics.
+var listBenchNames = []string{"none", "priority", "priority+cause", "cause", "status", "major", "ci", "service", "opened-window", "q"}
+
+// listBenchSingle is how many requests each filter gets alone.
+const listBenchSingle = 300
+
+// listBenchRun sends requests from clients goroutines, cycling through
+// filters, and returns the latencies by filter and how many failed.
+func listBenchRun(b *testing.B, client *http.Client, base, token string, clients, requests int, filters ...string) (map[string][]time.Duration, int) {
 	var (
 		mu       sync.Mutex
 		byFilter = map[string][]time.Duration{}
@@ -115,7 +136,7 @@ func listBenchRun(b *testing.B, client *http.Client, base, token string, clients
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(c), 7))
 			for i := range next {
-				filter := listBenchQueries[i%len(listBenchQueries)]
+				filter := filters[i%len(filters)]
 				q := filter
 				switch filter {
 				case "&service=%s":
