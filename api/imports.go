@@ -37,6 +37,8 @@ func (s *Server) runImport(c *gin.Context) {
 	format := q.oneOf("format", "csv", "jsonl")
 	partial := q.boolean("partial")
 	source := q.str("source")
+	// The importer checks these three and names the one at fault.
+	charset, dateFormat, timezone := q.str("charset"), q.str("date_format"), q.str("timezone")
 	if typ == "" {
 		q.v.Add("type", "is required: one of %s", strings.Join(s.svc.Imports.Types(), ", "))
 	}
@@ -47,7 +49,8 @@ func (s *Server) runImport(c *gin.Context) {
 	if format == "" {
 		format = formatFromContentType(c.ContentType())
 	}
-	opts := importer.Options{Format: format, Partial: partial != nil && *partial, Source: source}
+	opts := importer.Options{Format: format, Partial: partial != nil && *partial, Source: source,
+		Charset: charset, DateFormat: dateFormat, Timezone: timezone}
 	// A cancelled import (the server shutting down, the client gone) stops
 	// at once; the read deadline also ends the server's own blocked read of
 	// a stalled upload, so the connection closes instead of lingering.

@@ -286,7 +286,7 @@ func TestImportIncidentsBadReferences(t *testing.T) {
 	for _, r := range rows {
 		b.WriteString(r.line + ",2026-01-01T00:00:00Z\n")
 	}
-	status, rep := env.importFile("incidents", "", b.String())
+	status, rep := env.importFile("incidents", "&charset=utf-8", b.String())
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 	require.False(t, rep.Written)
 	require.Zero(t, itsmCount(t, env, "incidents"))
@@ -305,7 +305,7 @@ func TestImportIncidentsBadReferences(t *testing.T) {
 		require.Contains(t, p.Message, r.message, "row %d", i+1)
 	}
 
-	status, rep = env.importFile("incidents", "&partial=true", b.String())
+	status, rep = env.importFile("incidents", "&partial=true&charset=utf-8", b.String())
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, 1, rep.Inserted)
 	require.Equal(t, len(rows)-1, rep.Rejected)

@@ -16,13 +16,16 @@ import (
 )
 
 func runImport(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) error {
-	var typ, format, source string
+	var typ, format, source, charset, dateFormat, timezone string
 	var partial bool
 	addFlags := func(fs *flag.FlagSet) {
 		fs.StringVar(&typ, "type", "", "record type: "+strings.Join(demo.Registry().Types(), ", ")+" (required)")
 		fs.StringVar(&format, "format", "", "csv or jsonl (default: from the file name, else csv)")
 		fs.StringVar(&source, "source", "", "source name for rows that carry none (default import)")
 		fs.BoolVar(&partial, "partial", false, "write the good rows even when some are bad")
+		fs.StringVar(&charset, "charset", "", "the file's charset: utf-8, gb18030 or windows-1252 (default: detected)")
+		fs.StringVar(&dateFormat, "date-format", "", "order of dates written with the year last: dmy, mdy, or a Go layout (default: detected)")
+		fs.StringVar(&timezone, "timezone", "", "IANA zone of times written without one (default UTC)")
 	}
 	return withDatabase(ctx, "import", args, env, stderr, addFlags, true, func(ctx context.Context, db *database, rest []string) error {
 		f, err := os.Open(rest[0])
@@ -36,7 +39,8 @@ func runImport(ctx context.Context, args []string, env map[string]string, stdout
 				format = "jsonl"
 			}
 		}
-		opts := importer.Options{Format: format, Partial: partial, Source: source}
+		opts := importer.Options{Format: format, Partial: partial, Source: source,
+			Charset: charset, DateFormat: dateFormat, Timezone: timezone}
 		if st, err := f.Stat(); err == nil && isTerminal(stderr) {
 			opts.Progress = progressBar(stderr, st.Size())
 		}

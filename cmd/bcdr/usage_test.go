@@ -50,7 +50,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		{nil, []string{"bcdr serve", "bcdr token create", "bcdr export verify"}},
 		{[]string{"serve"}, []string{"bcdr serve", "-demo", "-listen"}},
 		{[]string{"demo"}, []string{"bcdr demo", "-scale"}},
-		{[]string{"import"}, []string{"bcdr import", "-type", "-partial", "FILE"}},
+		{[]string{"import"}, []string{"bcdr import", "-type", "-partial", "-charset", "-date-format", "-timezone", "FILE"}},
 		{[]string{"export"}, []string{"bcdr export kit", "bcdr export verify"}},
 		{[]string{"export", "kit"}, []string{"bcdr export kit", "-json", "DIR"}},
 		{[]string{"export", "verify"}, []string{"bcdr export verify", "-json", "DIR"}},

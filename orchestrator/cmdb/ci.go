@@ -27,7 +27,7 @@ var (
 )
 
 var (
-	keyPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$`)
+	keyPattern   = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._:@-]{0,127}$`)
 	classPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 )
 

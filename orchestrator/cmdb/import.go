@@ -3,35 +3,42 @@ package cmdb
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
+// ciAliases maps the CSV headers of ServiceNow (cmdb_ci and its classes)
+// and iTop (FunctionalCI classes, with field codes) CI exports to CIInput's
+// fields. A ServiceNow export has no key column: a row without a key takes
+// one derived from its name (DeriveKey).
+var ciAliases = map[string]string{
+	// ServiceNow cmdb_ci
+	"sys_id": "external_id", "sys_class_name": "class", "u_environment": "environment", "environment": "environment",
+	"location": "site", "owned_by": "owner", "managed_by": "owner",
+	"operational_status": "status", "asset_tag": "key", "u_key": "key", "hardware_status": "install_status",
+	// iTop (org_id->name and location_id->name are read as org_id, location_id)
+	"id": "external_id", "finalclass": "class", "org_id_friendlyname": "owner", "location_id_friendlyname": "site",
+	"friendlyname": "name", "org_id": "owner", "location_id": "site",
+	// bcdr's own aliases
+	"ci": "key", "ci_key": "key", "type": "class", "ci_class": "class", "data bearing": "data_bearing",
+}
+
 // CIImport imports CIs. CSV columns are the JSON field names, or the
 // column names of ServiceNow (cmdb_ci) and iTop exports listed in
 // docs/import.md; columns no field takes go into attributes.
-func CIImport() *importer.Spec[CIInput] {
-	return &importer.Spec[CIInput]{
-		Type: "cis",
-		Aliases: map[string]string{
-			// ServiceNow cmdb_ci
-			"sys_id": "external_id", "sys_class_name": "class", "u_environment": "environment", "environment": "environment",
-			"location": "site", "owned_by": "owner", "managed_by": "owner", "install_status": "status",
-			"operational_status": "status", "asset_tag": "key",
-			// iTop
-			"id": "external_id", "finalclass": "class", "org_id_friendlyname": "owner", "location_id_friendlyname": "site",
-			"friendlyname": "name",
-			// bcdr's own aliases
-			"ci": "key", "ci_key": "key", "type": "class", "ci_class": "class", "data bearing": "data_bearing",
-		},
-		Required:  []string{"key", "name", "class"},
+func CIImport() *importer.Spec[CIRow] {
+	return &importer.Spec[CIRow]{
+		Type:      "cis",
+		Aliases:   ciAliases,
+		Required:  []string{"name", "class"},
 		ExtraInto: "attributes",
-		Validate: func(in *CIInput) error {
+		Validate: func(r *CIRow) error {
+			in := &r.CIInput
 			in.Class = importedClass(in.Class)
-			in.Status = importedStatus(in.Status)
+			in.Status = importedStatus(in.Status, r.InstallStatus)
+			r.deriveKey()
 			in.Normalize("")
 			return in.Validate()
 		},
@@ -41,15 +48,18 @@ func CIImport() *importer.Spec[CIInput] {
 			{Name: "status", Type: "text"}, {Name: "data_bearing", Type: "boolean"}, {Name: "recovery_strategy", Type: "text"},
 			{Name: "recovery_estimate_s", Type: "bigint"}, {Name: "attributes", Type: "jsonb"},
 			{Name: "source", Type: "text"}, {Name: "external_id", Type: "text"}, {Name: "service", Type: "jsonb"},
+			{Name: "key_derived", Type: "boolean"},
 		},
-		Values: func(in *CIInput, source string) []any {
+		Values: func(r *CIRow, source string) []any {
+			in := &r.CIInput
 			if in.Source == "" {
 				in.Source = source
 			}
 			return []any{in.Key, in.Name, in.Class, in.Environment, in.Site, in.Owner, in.Status, in.DataBearing,
-				in.RecoveryStrategy, in.RecoveryEstimate.Seconds(), in.Attributes, in.Source, in.ExternalID, in.Service}
+				in.RecoveryStrategy, in.RecoveryEstimate.Seconds(), in.Attributes, in.Source, in.ExternalID, in.Service, r.derived}
 		},
 		Identity: []string{"source", "external_id"},
+		Resolve:  resolveDerivedKeys,
 		Check: `SELECT row_no, 'key', 'duplicates the key of row ' || first_row || ' of this file'
 				FROM (SELECT row_no, min(row_no) OVER (PARTITION BY key) AS first_row FROM import_stage) d
 				WHERE row_no <> first_row
@@ -110,9 +120,15 @@ func RelationImport() *importer.Spec[RelationInput] {
 			"replication_mode": "replication", "replication_lag": "lag", "rpo_lag": "lag",
 		},
 		Required: []string{"from", "to"},
+		Resolve: func(ctx context.Context, tx pgx.Tx) ([]importer.Problem, error) {
+			return nil, ResolveStaged(ctx, tx, relationEnds...)
+		},
 		Validate: func(in *RelationInput) error {
+			var reversed bool
+			if in.Type, reversed = importedRelationType(in.Type); reversed {
+				in.From, in.To = in.To, in.From
+			}
 			in.Normalize("")
-			in.Type = normalizeRelationType(in.Type)
 			return in.Validate()
 		},
 		Stage: []importer.Column{
@@ -130,7 +146,9 @@ func RelationImport() *importer.Spec[RelationInput] {
 				estimate, in.Activation, in.Replication, lag}
 		},
 		Identity: []string{"source", "external_id"},
-		Check: `SELECT s.row_no, 'from', format('no CI has key %s', s.from_key)
+		Check: AmbiguousCheck(relationEnds[0], "from") + ` UNION ALL ` + AmbiguousCheck(relationEnds[1], "to") + `
+			UNION ALL
+			SELECT s.row_no, 'from', format('no CI has key %s', s.from_key)
 				FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM cis c WHERE c.key = s.from_key)
 			UNION ALL
 			SELECT s.row_no, 'to', format('no CI has key %s', s.to_key)
@@ -162,6 +180,9 @@ func RelationImport() *importer.Spec[RelationInput] {
 	}
 }
 
+// relationEnds are the staged columns naming a relation's CIs.
+var relationEnds = []StagedRef{{Column: "from_key"}, {Column: "to_key"}}
+
 // standbyCycleCheck selects (row_no, 'to', message) for each staged
 // standby relation that closes a cycle of standby relations with a
 // fails_over_to in it (rings of replicates_to alone are multi-master
@@ -183,66 +204,3 @@ const standbyCycleCheck = `WITH RECURSIVE edges(from_id, to_id, fo, row_no) AS (
 	SELECT DISTINCT ON (w.row_no) w.row_no, 'to', 'forms a standby cycle: ' || array_to_string(ARRAY(
 			SELECT c.key FROM unnest(w.path) WITH ORDINALITY p(id, i) JOIN cis c ON c.id = p.id ORDER BY p.i), ' → ')
 	FROM walk w WHERE w.id = w.origin AND w.fo ORDER BY w.row_no, cardinality(w.path)`
-
-// normalizeRelationType reads ServiceNow's "Depends on::Used by" and
-// similar spellings as bcdr's relation types.
-func normalizeRelationType(t string) string {
-	switch t {
-	case "Depends on::Used by", "Depends on", "depends on":
-		return "depends_on"
-	case "Runs on::Runs", "Runs on", "runs on":
-		return "runs_on"
-	case "Hosted on::Hosts", "Hosted on", "hosted in", "Located in::Houses":
-		return "hosted_in"
-	case "Provided By::Provides", "provided by":
-		return "provided_by"
-	case "Backed up by::Backs up", "backed up by":
-		return "backed_up_by"
-	case "Replicates to::Replicated from", "replicates to":
-		return "replicates_to"
-	case "Fails over to::Failover for", "fails over to", "Failover::Failover for", "standby":
-		return "fails_over_to"
-	}
-	return t
-}
-
-// importedClass maps the class names of ServiceNow (cmdb_ci_*) and iTop
-// (finalclass) to bcdr's classes; anything else is lower-cased.
-func importedClass(c string) string {
-	l := strings.ToLower(strings.TrimSpace(c))
-	for _, m := range classMap {
-		if strings.Contains(l, m.fragment) {
-			return m.class
-		}
-	}
-	return strings.ReplaceAll(l, " ", "_")
-}
-
-// classMap is searched in order; more specific fragments come first.
-var classMap = []struct{ fragment, class string }{
-	{"business_service", "business_service"}, {"businessprocess", "business_service"}, {"service_business", "business_service"},
-	{"cmdb_ci_service", "business_service"}, {"applicationsolution", "application"},
-	{"supplier", "supplier_service"}, {"cloud_service", "supplier_service"}, {"contract", "supplier_service"},
-	{"backup", "backup_repository"}, {"db_", "database"}, {"database", "database"}, {"dbserver", "database"},
-	{"vm_instance", "vm"}, {"virtualmachine", "vm"}, {"cmdb_ci_vm", "vm"}, {"storage", "storage"}, {"san", "storage"}, {"nas", "storage"},
-	{"server", "server"}, {"netgear", "network"}, {"network", "network"}, {"router", "network"}, {"switch", "network"}, {"firewall", "network"},
-	{"appl", "application"}, {"middleware", "middleware"}, {"web_server", "middleware"}, {"location", "site"}, {"datacenter", "site"},
-}
-
-// importedStatus maps the install and operational states of ServiceNow and
-// iTop to bcdr's lifecycle states.
-func importedStatus(st string) string {
-	switch strings.ToLower(strings.TrimSpace(st)) {
-	case "":
-		return ""
-	case "operational", "installed", "in use", "production", "1":
-		return "operational"
-	case "retired", "disposed", "obsolete", "absent", "stolen", "7":
-		return "retired"
-	case "in maintenance", "maintenance", "repair", "in repair", "3":
-		return "maintenance"
-	case "on order", "pending install", "planned", "implementation", "stock", "in stock", "2", "6":
-		return "planned"
-	}
-	return st
-}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
@@ -48,7 +49,12 @@ func CallTreeImport() *importer.Spec[CallTreeInput] {
 			return []any{in.Key, in.Name, in.Service, in.Runbook, in.Source, in.ExternalID, levels}
 		},
 		Identity: []string{"source", "external_id"},
-		Check: `SELECT row_no, 'key', 'duplicates the key of row ' || first_row || ' of this file'
+		Resolve: func(ctx context.Context, tx pgx.Tx) ([]importer.Problem, error) {
+			return nil, cmdb.ResolveStaged(ctx, tx, cmdb.StagedRef{Column: "service", Kind: cmdb.RefText})
+		},
+		Check: cmdb.AmbiguousCheck(cmdb.StagedRef{Column: "service", Kind: cmdb.RefText}, "service") + `
+			UNION ALL
+			SELECT row_no, 'key', 'duplicates the key of row ' || first_row || ' of this file'
 				FROM (SELECT row_no, min(row_no) OVER (PARTITION BY key) AS first_row FROM import_stage) d
 				WHERE row_no <> first_row
 			UNION ALL

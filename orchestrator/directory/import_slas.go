@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
@@ -77,7 +78,12 @@ func SLAImport() *importer.Spec[SLARow] {
 				sqlDate(in.ValidTo), in.Source, in.ExternalID, targets}
 		},
 		Identity: []string{"source", "external_id"},
-		Check: `SELECT s.row_no, 'service', format('no CI with key %s', to_json(s.service))
+		Resolve: func(ctx context.Context, tx pgx.Tx) ([]importer.Problem, error) {
+			return nil, cmdb.ResolveStaged(ctx, tx, cmdb.StagedRef{Column: "service", Kind: cmdb.RefText})
+		},
+		Check: cmdb.AmbiguousCheck(cmdb.StagedRef{Column: "service", Kind: cmdb.RefText}, "service") + `
+			UNION ALL
+			SELECT s.row_no, 'service', format('no CI with key %s', to_json(s.service))
 				FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM cis c WHERE c.key = s.service)
 			UNION ALL
 			SELECT s.row_no, 'service', format('CI %s is a %s, not a business_service', to_json(s.service), c.class)

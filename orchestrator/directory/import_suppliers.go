@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
@@ -57,7 +58,12 @@ func SupplierImport() *importer.Spec[SupplierInput] {
 			return []any{in.Key, in.Name, in.Notes, in.Source, in.ExternalID, in.Contacts, in.Services, contracts}
 		},
 		Identity: []string{"source", "external_id"},
-		Check: `SELECT row_no, 'key', 'duplicates the key of row ' || first_row || ' of this file'
+		Resolve: func(ctx context.Context, tx pgx.Tx) ([]importer.Problem, error) {
+			return nil, cmdb.ResolveStaged(ctx, tx, cmdb.StagedRef{Column: "services", Kind: cmdb.RefJSON})
+		},
+		Check: cmdb.AmbiguousCheck(cmdb.StagedRef{Column: "services", Kind: cmdb.RefJSON}, "services") + `
+			UNION ALL
+			SELECT row_no, 'key', 'duplicates the key of row ' || first_row || ' of this file'
 				FROM (SELECT row_no, min(row_no) OVER (PARTITION BY key) AS first_row FROM import_stage) d
 				WHERE row_no <> first_row
 			UNION ALL

@@ -112,21 +112,30 @@ func (d *decodingReader) fill() {
 		d.passASCII()
 		return
 	}
-	chunk, err := d.in.Peek(decodeChunk)
-	if err != nil && !errors.Is(err, io.EOF) {
-		d.err = err
-		return
-	}
-	atEOF := err != nil
-	if len(chunk) == 0 {
-		d.err = io.EOF
-		return
-	}
-	var n, bad int
-	if d.charset == CharsetGB18030 {
-		n, bad = validGB18030(chunk, atEOF)
-	} else {
-		n, bad = validCP1252(chunk)
+	var (
+		chunk  []byte
+		err    error
+		n, bad int
+	)
+	for need := 1; ; need = len(chunk) + 1 {
+		chunk, err = d.available(need)
+		if err != nil && !errors.Is(err, io.EOF) {
+			d.err = err
+			return
+		}
+		if len(chunk) == 0 {
+			d.err = io.EOF
+			return
+		}
+		if d.charset == CharsetGB18030 {
+			n, bad = validGB18030(chunk, err != nil)
+		} else {
+			n, bad = validCP1252(chunk)
+		}
+		if n > 0 || bad >= 0 || err != nil {
+			break
+		}
+		// Only part of a character has arrived: wait for the rest.
 	}
 	if bad < 0 && n == 0 {
 		bad = 0 // a character cut off by a short read; cannot happen with bufio's Peek
@@ -148,6 +157,17 @@ func (d *decodingReader) fill() {
 	_, _ = d.in.Discard(n)
 }
 
+// available returns the bytes buffered, up to decodeChunk, waiting only
+// until at least need of them have arrived (or the input ends), so a slow
+// upload flows on as it comes.
+func (d *decodingReader) available(need int) ([]byte, error) {
+	if _, err := d.in.Peek(need); err != nil {
+		b, _ := d.in.Peek(d.in.Buffered())
+		return b, err
+	}
+	return d.in.Peek(min(max(d.in.Buffered(), need), decodeChunk))
+}
+
 func (d *decodingReader) decodeGB(valid []byte) []byte {
 	out := make([]byte, 0, len(valid)*3/2+4)
 	buf := make([]byte, 4096)
@@ -165,7 +185,7 @@ func (d *decodingReader) decodeGB(valid []byte) []byte {
 // passASCII returns the ASCII before the first other byte, and at that
 // byte decides the charset.
 func (d *decodingReader) passASCII() {
-	buf, err := d.in.Peek(decodeChunk)
+	buf, err := d.available(1)
 	if len(buf) == 0 {
 		d.err = io.EOF
 		if err != nil && !errors.Is(err, io.EOF) {

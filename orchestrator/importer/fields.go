@@ -157,8 +157,12 @@ func parserFor(t reflect.Type) func(string, reflect.Value) error {
 	}
 }
 
-// splitList reads "a; b; c" (or commas, bars, or one per line) as a list.
+// splitList reads "a; b; c" (or commas, bars, or one per line) as a list;
+// an iTop link set as its links (see LinkValue).
 func splitList(cell string) []string {
+	if isLinkSet(cell) {
+		return splitLinks(cell)
+	}
 	parts := strings.FieldsFunc(cell, func(r rune) bool { return r == ';' || r == ',' || r == '\n' || r == '|' })
 	out := parts[:0]
 	for _, p := range parts {

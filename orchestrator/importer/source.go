@@ -56,14 +56,26 @@ func newSource(r io.Reader, format, charset string) (*source, error) {
 	return s, nil
 }
 
+// headerLine peeks at the first line, waiting only for its bytes: a slow
+// upload must not hold the import up before its header is read.
+func headerLine(br *bufio.Reader) []byte {
+	for need := 1; ; need = br.Buffered() + 1 {
+		_, err := br.Peek(min(need, br.Size()))
+		head, _ := br.Peek(br.Buffered())
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			return head[:i]
+		}
+		if err != nil || need >= br.Size() {
+			return head
+		}
+	}
+}
+
 // sniffComma picks the separator of a CSV file from its header line: the
 // most frequent of comma, semicolon (GLPI, and Excel where the decimal
 // mark is a comma) and tab outside quotes; comma when none occurs.
 func sniffComma(br *bufio.Reader) rune {
-	head, _ := br.Peek(br.Size())
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
-	}
+	head := headerLine(br)
 	var counts [3]int
 	quoted := false
 	for _, c := range head {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bcdr/bcdr/orchestrator"
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
@@ -35,13 +36,17 @@ type IncidentRow struct {
 	ResolvedAt *time.Time `json:"resolved_at"`
 	// CloseCode gives the cause when the category names none.
 	CloseCode string `json:"close_code"`
+	// Impact and Urgency give the priority when the priority is blank, by
+	// ServiceNow's default matrix.
+	Impact  string `json:"impact"`
+	Urgency string `json:"urgency"`
 }
 
 // UnmarshalJSON decodes a JSON line strictly: the export-only fields, then
 // the rest as an IncidentInput.
 func (r *IncidentRow) UnmarshalJSON(b []byte) error {
 	return decodeRow(b, &r.IncidentInput, map[string]any{
-		"problem": &r.Problem, "resolved_at": &r.ResolvedAt, "close_code": &r.CloseCode})
+		"problem": &r.Problem, "resolved_at": &r.ResolvedAt, "close_code": &r.CloseCode, "impact": &r.Impact, "urgency": &r.Urgency})
 }
 
 // IncidentImport imports incidents. CSV columns are the JSON field names,
@@ -49,22 +54,18 @@ func (r *IncidentRow) UnmarshalJSON(b []byte) error {
 // exports listed in docs/import.md.
 func IncidentImport() *importer.Spec[IncidentRow] {
 	return &importer.Spec[IncidentRow]{
-		Type: "incidents",
-		Aliases: map[string]string{
-			// ServiceNow incident
-			"number": "external_id", "short_description": "title", "cmdb_ci": "affected_cis",
-			"business_service": "affected_services", "u_restored_at": "restored_at", "category": "cause",
-			"major_incident": "major", "u_major_incident": "major", "problem_id": "problem",
-			// iTop UserRequest / Incident
-			"ref": "external_id", "start_date": "opened_at", "resolution_date": "restored_at", "close_date": "closed_at",
-			"functionalcis_list": "affected_cis",
-			// plain words
-			"cause_category": "cause", "cis": "affected_cis", "services": "affected_services",
+		Type:     "incidents",
+		Aliases:  incidentAliases,
+		Required: []string{"external_id", "title", "opened_at"},
+		Resolve: func(ctx context.Context, tx pgx.Tx) ([]importer.Problem, error) {
+			return nil, cmdb.ResolveStaged(ctx, tx, stagedCIs, stagedServices)
 		},
-		Required: []string{"external_id", "title", "priority", "opened_at"},
 		Validate: func(r *IncidentRow) error {
 			in := &r.IncidentInput
 			in.Normalize("")
+			if in.Priority == "" {
+				in.Priority = priorityFrom(r.Impact, r.Urgency)
+			}
 			in.Priority = importedPriority(in.Priority)
 			in.Cause = importedCause(in.Cause, r.CloseCode)
 			in.AffectedCIs = importedKeys(in.AffectedCIs)
@@ -99,7 +100,8 @@ func IncidentImport() *importer.Spec[IncidentRow] {
 				nullIfBlank(r.Problem), in.ContinuityInvoked}
 		},
 		Identity: []string{"source", "external_id"},
-		Check: unknownKeys("cis", "affected_cis") + ` UNION ALL ` + unknownKeys("services", "affected_services") + `
+		Check: cmdb.AmbiguousCheck(stagedCIs, "affected_cis") + ` UNION ALL ` + cmdb.AmbiguousCheck(stagedServices, "affected_services") + `
+			UNION ALL ` + unknownKeys("cis", "affected_cis") + ` UNION ALL ` + unknownKeys("services", "affected_services") + `
 			UNION ALL
 			SELECT s.row_no, 'affected_services', 'not business services (class business_service): ' || ` + keyList("k.key") + `
 				FROM import_stage s CROSS JOIN LATERAL unnest(s.services) AS k (key) JOIN cis c ON c.key = k.key
@@ -149,6 +151,32 @@ func IncidentImport() *importer.Spec[IncidentRow] {
 		},
 		Bulk: []string{"incidents", incidentCIs.table, incidentServices.table},
 	}
+}
+
+// incidentAliases maps the CSV headers of ServiceNow (incident) and iTop
+// (UserRequest, Incident, with field codes) exports to IncidentRow's fields.
+var incidentAliases = map[string]string{
+	// ServiceNow incident
+	"number": "external_id", "short_description": "title", "cmdb_ci": "affected_cis",
+	"business_service": "affected_services", "service": "affected_services", "u_restored_at": "restored_at",
+	"category": "cause", "major_incident": "major", "u_major_incident": "major", "problem_id": "problem",
+	// iTop UserRequest / Incident
+	"ref": "external_id", "start_date": "opened_at", "resolution_date": "restored_at", "close_date": "closed_at",
+	"functionalcis_list": "affected_cis", "service_id": "affected_services",
+	// plain words
+	"cause_category": "cause", "cis": "affected_cis", "services": "affected_services",
+}
+
+// The staged columns naming CIs: by key, sys_id or display name.
+var (
+	stagedCIs      = cmdb.StagedRef{Column: "cis", Kind: cmdb.RefArray}
+	stagedServices = cmdb.StagedRef{Column: "services", Kind: cmdb.RefArray}
+)
+
+// resolveCIs resolves the staged CI names of a record type with affected
+// CIs only.
+func resolveCIs(ctx context.Context, tx pgx.Tx) ([]importer.Problem, error) {
+	return nil, cmdb.ResolveStaged(ctx, tx, stagedCIs)
 }
 
 // stagedIncidents is the staging table with each row's problem reference

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bcdr/bcdr/orchestrator/cmdb"
 	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
@@ -123,6 +124,7 @@ func ChangeImport() *importer.Spec[ChangeRow] {
 			"cis": "affected_cis", "change_type": "type",
 		},
 		Required: []string{"external_id", "title"},
+		Resolve:  resolveCIs,
 		Validate: func(r *ChangeRow) error {
 			in := &r.ChangeInput
 			in.Type = importedChangeType(in.Type)
@@ -154,7 +156,7 @@ func ChangeImport() *importer.Spec[ChangeRow] {
 				in.PlannedStart, in.PlannedEnd, in.ActualStart, in.ActualEnd}
 		},
 		Identity: []string{"source", "external_id"},
-		Check:    unknownKeys("cis", "affected_cis"),
+		Check:    cmdb.AmbiguousCheck(stagedCIs, "affected_cis") + ` UNION ALL ` + unknownKeys("cis", "affected_cis"),
 		Merge: `INSERT INTO changes AS c (source, external_id, title, type, risk, major, status,
 				planned_start, planned_end, actual_start, actual_end)
 			SELECT s.source, s.external_id, s.title, s.type, s.risk, s.major, s.status, s.planned_start, s.planned_end,
@@ -188,6 +190,7 @@ func ReleaseImport() *importer.Spec[ReleaseInput] {
 			"cis": "affected_cis", "release": "version",
 		},
 		Required: []string{"external_id", "version"},
+		Resolve:  resolveCIs,
 		Validate: func(in *ReleaseInput) error {
 			in.Normalize("")
 			in.AffectedCIs = importedKeys(in.AffectedCIs)
@@ -206,7 +209,7 @@ func ReleaseImport() *importer.Spec[ReleaseInput] {
 			return []any{in.Source, in.ExternalID, in.Version, in.Title, in.Status, in.AffectedCIs, in.DeployedAt}
 		},
 		Identity: []string{"source", "external_id"},
-		Check:    unknownKeys("cis", "affected_cis"),
+		Check:    cmdb.AmbiguousCheck(stagedCIs, "affected_cis") + ` UNION ALL ` + unknownKeys("cis", "affected_cis"),
 		Merge: `INSERT INTO releases AS r (source, external_id, version, title, status, deployed_at)
 			SELECT s.source, s.external_id, s.version, s.title, s.status, s.deployed_at
 			FROM import_stage s LEFT JOIN releases o ON o.source = s.source AND o.external_id = s.external_id

@@ -3,6 +3,8 @@ package itsm
 import (
 	"slices"
 	"strings"
+
+	"github.com/bcdr/bcdr/orchestrator/importer"
 )
 
 // The values of ServiceNow and iTop exports read as bcdr's. Each mapping
@@ -77,25 +79,54 @@ func causeOf(s string) string {
 	return ""
 }
 
-// importedKeys reads a list of CI keys without duplicates. An iTop linkset
-// (functionalci_id->name:web01;impact_code:manual|...) arrives split into
-// its attributes: the CI attributes' values are kept, the others dropped.
+// importedKeys reads a list of CI names without duplicates. An iTop link
+// set (functionalci_id->name:web01;impact_code:manual|...) arrives as its
+// links; each gives its CI attribute's value.
 func importedKeys(keys []string) []string {
-	linkset := slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "functionalci_") })
 	out := keys[:0]
 	for _, k := range keys {
-		if linkset {
-			attr, value, ok := strings.Cut(k, ":")
-			if !ok || !strings.HasPrefix(attr, "functionalci_") {
-				continue
-			}
-			k = trimmed(value)
-		}
+		k = importer.LinkValue(k, "functionalci")
 		if k != "" && !slices.Contains(out, k) {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// serviceNowPriority is ServiceNow's default priority matrix: impact and
+// urgency (1 high, 2 medium, 3 low) give priority 1-5.
+var serviceNowPriority = [3][3]byte{{'1', '2', '3'}, {'2', '3', '4'}, {'3', '4', '5'}}
+
+// priorityFrom reads ServiceNow's impact and urgency ("1 - High", "2",
+// "Medium") as the priority the default matrix gives, "" when either is
+// missing or unknown.
+func priorityFrom(impact, urgency string) string {
+	i, u := level(impact), level(urgency)
+	if i < 0 || u < 0 {
+		return ""
+	}
+	return importedPriority(string(serviceNowPriority[i][u]))
+}
+
+// level reads "1 - High", "2 - Medium", "3 - Low", the digit or the word
+// as 0, 1, 2; -1 otherwise.
+func level(s string) int {
+	l := strings.ToLower(trimmed(s))
+	if l != "" && l[0] >= '1' && l[0] <= '3' && (len(l) == 1 || l[1] == ' ' || l[1] == '-') {
+		return int(l[0] - '1')
+	}
+	if _, word, ok := strings.Cut(l, "-"); ok {
+		l = trimmed(word)
+	}
+	switch l {
+	case "high", "critical":
+		return 0
+	case "medium", "moderate":
+		return 1
+	case "low":
+		return 2
+	}
+	return -1
 }
 
 // importedChangeType reads ServiceNow's Standard/Normal/Emergency and
@@ -140,11 +171,12 @@ func importedChangeStatus(state, closeCode string, started bool) string {
 	l := strings.ToLower(trimmed(state))
 	var st string
 	switch l {
-	case "new", "assess", "authorize", "-5", "-4", "-3", "assigned", "notapproved", "rejected":
+	case "new", "assess", "authorize", "-5", "-4", "-3", "assigned", "notapproved", "rejected", "on hold", "pending":
 		st = "requested"
 	case "scheduled", "-2", "plannedscheduled":
 		st = "approved"
-	case "implement", "review", "closed", "-1", "0", "3", "monitored":
+	case "implement", "review", "closed", "-1", "0", "3", "monitored", "in progress", "resolved", "closed complete",
+		"closed successful", "implemented":
 		st = "implemented"
 	case "closed unsuccessful", "closed incomplete", "unsuccessful":
 		st = "failed"
@@ -169,13 +201,14 @@ func importedChangeStatus(state, closeCode string, started bool) string {
 func importedProblemStatus(state string) string {
 	l := strings.ToLower(trimmed(state))
 	switch l {
-	case "new", "assess", "root cause analysis", "fix in progress", "assigned", "101", "102", "103", "104":
+	case "new", "assess", "root cause analysis", "fix in progress", "assigned", "101", "102", "103", "104",
+		"open", "1", "in progress", "on hold", "pending change", "3", "work in progress":
 		return "open"
-	case "known error", "known_error":
+	case "known error", "known_error", "2":
 		return "known_error"
 	case "resolved", "106":
 		return "resolved"
-	case "closed", "107":
+	case "closed", "107", "closed/resolved", "4", "canceled", "cancelled", "closed complete", "closed incomplete":
 		return "closed"
 	}
 	return l
