@@ -33,10 +33,12 @@ const (
 	KindReviewReminder Kind = "review_reminder"
 	// KindReadinessSnapshot stores the day's readiness (report package).
 	KindReadinessSnapshot Kind = "readiness_snapshot"
+	// KindITSMSync pulls records from an ITSM tool's API (itsmsync package).
+	KindITSMSync Kind = "itsm_sync"
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{KindBackupCheck, KindDrill, KindKitExport, KindReport, KindReviewReminder, KindReadinessSnapshot}
+var Kinds = []Kind{KindBackupCheck, KindDrill, KindKitExport, KindReport, KindReviewReminder, KindReadinessSnapshot, KindITSMSync}
 
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool {
