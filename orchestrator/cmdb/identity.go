@@ -26,13 +26,16 @@ func DeriveKey(name string) string {
 	b.Grow(len(name))
 	n, dash := 0, false
 	for _, r := range name {
-		if n == maxDerivedKey {
-			break
-		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			if dash && b.Len() > 0 {
+				if n+2 > maxDerivedKey {
+					break
+				}
 				b.WriteByte('-')
 				n++
+			}
+			if n == maxDerivedKey {
+				break
 			}
 			dash = false
 			b.WriteRune(unicode.ToLower(r))
