@@ -179,6 +179,13 @@ func (p *person) open(t *testing.T, path string) *network.Response {
 	return p.load(t, chromedp.Navigate(p.b.base+path))
 }
 
+// waitUntil waits until expr is true in the page. What htmx swaps in
+// loads no page, so it is waited for by what it shows.
+func (p *person) waitUntil(t *testing.T, expr string) {
+	t.Helper()
+	p.do(t, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(stepTimeout)))
+}
+
 // path is the page's path and query.
 func (p *person) path(t *testing.T) string {
 	t.Helper()
