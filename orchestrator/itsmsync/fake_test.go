@@ -37,8 +37,9 @@ type fakeInstance struct {
 	token    string
 	fault    func(w http.ResponseWriter, r *http.Request, n int) bool
 	requests []*http.Request
-	pages    int // table GETs answered with records
-	tokens   int // tokens handed out
+	pages    int      // table GETs answered with records
+	tokens   int      // tokens handed out
+	grants   []string // the grant_type of every token request
 }
 
 const (
@@ -100,6 +101,9 @@ func (f *fakeInstance) authorized(r *http.Request) bool {
 func (f *fakeInstance) serveToken(w http.ResponseWriter, r *http.Request) {
 	require.NoError(f.t, r.ParseForm())
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	f.mu.Lock()
+	f.grants = append(f.grants, r.PostForm.Get("grant_type"))
+	f.mu.Unlock()
 	ok := r.PostForm.Get("client_id") == f.clientID && r.PostForm.Get("client_secret") == f.secret
 	switch r.PostForm.Get("grant_type") {
 	case "client_credentials":

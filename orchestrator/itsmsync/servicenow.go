@@ -31,8 +31,11 @@ type tableClient struct {
 	password string // basic auth, or the OAuth password grant's
 	secret   string // the OAuth client secret
 
-	mu    sync.Mutex
-	token string // the OAuth access token, once fetched
+	// fetching serialises token requests; mu guards token, the OAuth
+	// access token once fetched.
+	fetching sync.Mutex
+	mu       sync.Mutex
+	token    string
 }
 
 // value is one field of a record: with sysparm_display_value=all an
@@ -205,10 +208,13 @@ func (c *tableClient) authorize(ctx context.Context, req *retryablehttp.Request)
 // /oauth_token.do for one when there is none: the password grant when the
 // target names a user, else client credentials.
 func (c *tableClient) accessToken(ctx context.Context) (string, error) {
+	c.fetching.Lock()
+	defer c.fetching.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" {
-		return c.token, nil
+	token := c.token
+	c.mu.Unlock()
+	if token != "" {
+		return token, nil
 	}
 	form := url.Values{"client_id": {c.target.ClientID}, "client_secret": {c.secret}}
 	if c.user != "" {
@@ -242,8 +248,10 @@ func (c *tableClient) accessToken(ctx context.Context) (string, error) {
 	if tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer") {
 		return "", fmt.Errorf("get an OAuth token: token_type %q is not Bearer", clip(tok.TokenType))
 	}
+	c.mu.Lock()
 	c.token = tok.AccessToken
-	return c.token, nil
+	c.mu.Unlock()
+	return tok.AccessToken, nil
 }
 
 // statusError describes an answer other than 200, with ServiceNow's own

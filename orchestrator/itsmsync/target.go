@@ -12,7 +12,6 @@ package itsmsync
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -292,17 +291,4 @@ func (s *Syncer) CheckTarget(target string) error {
 		}
 	}
 	return nil
-}
-
-// hostOf is the host a target's instance names, for messages.
-func hostOf(instance string) string {
-	u, err := url.Parse(instance)
-	if err != nil {
-		return instance
-	}
-	h, _, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		return u.Host
-	}
-	return h
 }
