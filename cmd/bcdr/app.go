@@ -17,6 +17,7 @@ import (
 	"github.com/bcdr/bcdr/orchestrator/directory"
 	"github.com/bcdr/bcdr/orchestrator/impact"
 	"github.com/bcdr/bcdr/orchestrator/itsm"
+	"github.com/bcdr/bcdr/orchestrator/itsmsync"
 	"github.com/bcdr/bcdr/orchestrator/notify"
 	"github.com/bcdr/bcdr/orchestrator/scheduler"
 	"github.com/bcdr/bcdr/report"
@@ -35,6 +36,8 @@ type app struct {
 	rt       orchestrator.Runtime
 	graphs   *impact.GraphCache
 	services api.Services
+	// syncs runs itsm_sync schedules through the API's importer registry.
+	syncs *itsmsync.Syncer
 }
 
 // newApp wires every service over db's pool.
@@ -45,12 +48,13 @@ func newApp(db *database) *app {
 	s.Tokens = auth.NewService(pool)
 	s.CMDB = cmdb.NewService(pool)
 	s.Imports = demo.Registry()
+	a.syncs = itsmsync.NewSyncer(pool, rt, itsmsync.Options{Imports: s.Imports, Outbound: a.cfg.outbound(), Secrets: a.cfg.secrets()})
 	s.Directory = directory.NewService(pool, rt)
 	s.ITSM = itsm.NewStore(pool)
 	s.Notify = notify.NewService(pool, rt, a.cfg.secrets(), notify.WithSMTP(a.cfg.smtp()))
 	// The API accepts a schedule only of a kind the scheduler has a job for.
 	s.Schedules = scheduler.NewService(pool, rt, scheduler.ServiceOptions{Handled: slices.Collect(maps.Keys(a.jobs())),
-		Targets: map[scheduler.Kind]func(string) error{scheduler.KindReport: report.CheckTarget}})
+		Targets: map[scheduler.Kind]func(string) error{scheduler.KindReport: report.CheckTarget, scheduler.KindITSMSync: a.syncs.CheckTarget}})
 	// Backup checks judge RPOs by the impact model's roll-down, and the
 	// impact model's gaps ask backup which CIs have targets: the roll-down
 	// is looked up when a check runs, by then both exist.
@@ -145,6 +149,9 @@ func (a *app) jobs() map[scheduler.Kind]scheduler.Handler {
 		},
 		scheduler.KindReport: func(ctx context.Context, run scheduler.Run) (string, error) {
 			return a.services.Reports.HandleRun(ctx, run)
+		},
+		scheduler.KindITSMSync: func(ctx context.Context, run scheduler.Run) (string, error) {
+			return a.syncs.HandleRun(ctx, run)
 		},
 	}
 }
