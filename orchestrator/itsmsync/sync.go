@@ -91,6 +91,10 @@ type TableResult struct {
 	Import importer.Report `json:"import"`
 	// HighWater is the table's mark after the sync, nil when it has none.
 	HighWater *time.Time `json:"high_water"`
+	// Reading and Importing are how long the table took to read from the
+	// instance and to import.
+	Reading   time.Duration `json:"-"`
+	Importing time.Duration `json:"-"`
 }
 
 // Result is what a sync did, table by table, in the order synced.
@@ -197,8 +201,9 @@ func (s *Syncer) syncTable(ctx context.Context, c *tableClient, scheduleID int64
 		os.Remove(f.Name())
 	}()
 	cols := spec.columns(t.Tables)
+	start := time.Now()
 	to, read, err := readDelta(ctx, c, table, spec, cols, t.PageSize, from, f)
-	tr.Read = read
+	tr.Read, tr.Reading = read, time.Since(start)
 	if err != nil {
 		return tr, err
 	}
@@ -208,9 +213,10 @@ func (s *Syncer) syncTable(ctx context.Context, c *tableClient, scheduleID int64
 	if _, err := f.Seek(0, 0); err != nil {
 		return tr, fmt.Errorf("read back the delta: %w", err)
 	}
+	start = time.Now()
 	rep, err := s.opts.Imports.Import(ctx, s.pool, spec.importType, f, importer.Options{
 		Format: "csv", Source: t.Source, Charset: "utf-8", DateFormat: "ymd", Timezone: "UTC"})
-	tr.Import = rep
+	tr.Import, tr.Importing = rep, time.Since(start)
 	if err != nil {
 		return tr, importError(err, rep)
 	}
