@@ -42,7 +42,8 @@ type rowReader[In any] struct {
 	row    int // number of the row being read (a held row's when replayed)
 	// held are rows whose year-last dates waited for the file to show
 	// their order; they are read again once it has.
-	held []heldRow
+	held      []heldRow
+	heldBytes int
 
 	// Pipeline state: the producer owns src, rep and fatal until done is
 	// closed; the consumer reads them only after that.
@@ -193,9 +194,10 @@ func (r *rowReader[In]) produce() {
 	}
 }
 
-// maxHeld bounds the rows held for their dates' order: a file whose first
-// rows all carry dates such as 05/03/2025 needs date_format.
-const maxHeld = 100_000
+// maxHeldBytes bounds the rows held for their dates' order, so memory stays
+// bounded whatever the file: a file whose first many rows all carry dates
+// such as 05/03/2025 needs date_format.
+const maxHeldBytes = 32 << 20
 
 // heldRow is a CSV row kept until the file shows its dates' order.
 type heldRow struct {
@@ -216,9 +218,9 @@ func (r *rowReader[In]) nextGood() (*In, bool) {
 		var rowErr *rowError
 		if errors.As(err, &rowErr) {
 			if rowErr.held {
-				if len(r.held) >= maxHeld {
+				if r.heldBytes > maxHeldBytes {
 					r.fatal = orchestrator.Errorf(orchestrator.EINVALID,
-						"the dates of the first %d rows (column %s) read either day/month or month/day; give date_format (dmy or mdy)", maxHeld, rowErr.column)
+						"the dates of the first %d rows (column %s) read either day/month or month/day; give date_format (dmy or mdy)", len(r.held), rowErr.column)
 					return nil, false
 				}
 				continue
@@ -250,6 +252,9 @@ func (r *rowReader[In]) readNext() (*In, error) {
 		h := r.held[0]
 		r.held[0] = heldRow{}
 		r.held = r.held[1:]
+		if len(r.held) == 0 {
+			r.held, r.heldBytes = nil, 0
+		}
 		r.row = h.row
 		return r.fromCSV(h.rec)
 	}
@@ -318,6 +323,9 @@ func (r *rowReader[In]) fromCSV(rec []string) (*In, error) {
 			if errors.Is(err, errAmbiguousDate) {
 				// The reader reuses rec; a held row keeps its own copy.
 				r.held = append(r.held, heldRow{row: r.row, rec: slices.Clone(rec), column: r.names[idx]})
+				for _, c := range rec {
+					r.heldBytes += len(c) + 16
+				}
 				return nil, &rowError{row: r.row, column: r.names[idx], held: true}
 			}
 			return nil, &rowError{row: r.row, column: r.names[idx], msg: err.Error()}
