@@ -24,13 +24,13 @@ func importedPriority(p string) string {
 		return "P" + string(min(digits[0], '4'))
 	}
 	switch strings.ToLower(s) {
-	case "critical":
+	case "critical", "very high", "major":
 		return "P1"
 	case "high":
 		return "P2"
 	case "moderate", "medium":
 		return "P3"
-	case "low", "planning":
+	case "low", "planning", "very low":
 		return "P4"
 	}
 	return s
