@@ -131,6 +131,15 @@ func TestImportITopAndGLPIExports(t *testing.T) {
 	require.NoError(t, env.pool.QueryRow(t.Context(), `SELECT name, site FROM cis WHERE key = 'serveur-de-fichiers-zürich'`).Scan(&name, &site))
 	require.Equal(t, "Serveur de fichiers Zürich", name)
 	require.Equal(t, "Zürich – Salle 2", site)
+
+	// GLPI tickets: ID is the external id (beside iTop's ref it is not).
+	rep = env.importOK("incidents", "", "ID;Title;Status;Opening date;Priority;Associated elements\r\n"+
+		"4711;Imprimante hors service;Closed;25/03/2025 14:22;Very high;srv01\r\n")
+	require.Equal(t, 1, rep.Inserted)
+	var priority, opened string
+	require.NoError(t, env.pool.QueryRow(t.Context(), `SELECT priority, to_char(opened_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
+		FROM incidents WHERE external_id = '4711'`).Scan(&priority, &opened))
+	require.Equal(t, []string{"P1", "2025-03-25 14:22"}, []string{priority, opened})
 }
 
 func TestImportEncodingsAndDates(t *testing.T) {

@@ -133,9 +133,9 @@ func (d *dateReader) setter(column string, ptr bool, row *int) func(string, refl
 			return err
 		}
 		if ptr {
-			dst.Set(reflect.ValueOf(&t))
+			*dst.Addr().Interface().(**time.Time) = &t
 		} else {
-			dst.Set(reflect.ValueOf(t))
+			*dst.Addr().Interface().(*time.Time) = t
 		}
 		return nil
 	}
@@ -146,15 +146,21 @@ func (d *dateReader) build(dt dateTime, year, month, day int, cell string) (time
 	if month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
 		return time.Time{}, fmt.Errorf("%q is not a calendar date", cell)
 	}
-	loc := d.loc
 	if dt.zoned {
-		loc = time.FixedZone("", dt.offset)
+		// The zone is a fixed offset: no Location needed (nor allocated).
+		t := time.Date(year, time.Month(month), day, dt.hour, dt.min, dt.sec, dt.nsec, time.UTC)
+		return t.Add(-time.Duration(dt.offset) * time.Second), nil
 	}
-	return time.Date(year, time.Month(month), day, dt.hour, dt.min, dt.sec, dt.nsec, loc).UTC(), nil
+	return time.Date(year, time.Month(month), day, dt.hour, dt.min, dt.sec, dt.nsec, d.loc).UTC(), nil
 }
 
+var monthDays = [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
 func daysIn(year, month int) int {
-	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		return 29
+	}
+	return monthDays[month]
 }
 
 // dateTime is a time cell taken apart: three date numbers (a and c the
@@ -313,12 +319,14 @@ func (p *scanner) meridiem(dt *dateTime) bool {
 
 // zone reads Z, ±hh:mm or ±hhmm (no space before), or UTC/GMT.
 func (p *scanner) zone(dt *dateTime, spaced bool) bool {
-	rest := p.s[p.i:]
-	if strings.EqualFold(rest, "UTC") || strings.EqualFold(rest, "GMT") {
-		dt.zoned, p.i = true, len(p.s)
-		return true
-	}
-	if spaced {
+	switch c := p.peek(); {
+	case c == 'U' || c == 'u' || c == 'G' || c == 'g':
+		if rest := p.s[p.i:]; strings.EqualFold(rest, "UTC") || strings.EqualFold(rest, "GMT") {
+			dt.zoned, p.i = true, len(p.s)
+			return true
+		}
+		return false
+	case spaced:
 		return false
 	}
 	switch c := p.peek(); c {

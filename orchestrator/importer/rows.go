@@ -77,8 +77,21 @@ func (r *rowReader[In]) mapHeader(header []string) error {
 	}
 	seen := map[string]int{}
 	r.cols = make([]int, len(header))
+	names := make([]string, len(header))
+	strong := map[string]bool{}
 	for i, h := range header {
-		name := r.spec.fieldName(h)
+		names[i] = r.spec.fieldName(h)
+		strong[names[i]] = true
+	}
+	for i, h := range header {
+		name := names[i]
+		if weak, ok := strings.CutPrefix(name, "?"); ok {
+			// A weak alias gives its field only when no other column does.
+			name = weak
+			if strong[weak] {
+				name = "?"
+			}
+		}
 		f, ok := fields[name]
 		if !ok || name == r.spec.ExtraInto {
 			r.cols[i] = -1
@@ -351,7 +364,8 @@ func (r *rowReader[In]) collectExtra(v reflect.Value, rec []string) {
 }
 
 // fieldName is the field a CSV header names: a JSON field name or an alias
-// of the spec, ignoring case and surrounding spaces. An iTop external-key
+// of the spec, ignoring case and surrounding spaces; "?field" for a weak
+// alias (Spec.Aliases). An iTop external-key
 // header such as org_id->name is looked up whole, then by its attribute
 // code (org_id).
 func (s *Spec[In]) fieldName(header string) string {

@@ -23,7 +23,9 @@ type Spec[In any] struct {
 	// Type is the record type's path name, e.g. "cis".
 	Type string
 	// Aliases maps lower-case CSV header names of other tools to the JSON
-	// field names of In.
+	// field names of In. A name written "?field" is a weak alias, taken
+	// only when no other column gives field (GLPI's ID is a ticket's
+	// external_id, but iTop's id sits beside its ref).
 	Aliases map[string]string
 	// Required lists JSON fields a CSV header must contain.
 	Required []string

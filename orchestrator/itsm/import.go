@@ -164,7 +164,7 @@ var incidentAliases = map[string]string{
 	"ref": "external_id", "start_date": "opened_at", "resolution_date": "restored_at", "close_date": "closed_at",
 	"functionalcis_list": "affected_cis", "service_id": "affected_services",
 	// GLPI tickets (English labels)
-	"opening date": "opened_at", "resolution date": "restored_at", "closing date": "closed_at",
+	"id": "?external_id", "opening date": "opened_at", "resolution date": "restored_at", "closing date": "closed_at",
 	"associated elements": "affected_cis", "items": "affected_cis",
 	// plain words
 	"cause_category": "cause", "cis": "affected_cis", "services": "affected_services",
