@@ -284,6 +284,7 @@ func readDelta(ctx context.Context, c *tableClient, table string, spec *tableSpe
 	to.IDs = slices.Clone(from.IDs)
 	cursor, within, written := from.At, 0, 0
 	row := make([]string, len(cols))
+	lastFirst := ""
 	for {
 		q := pageRequest{table: table, fields: ask, limit: limit, offset: within, query: spec.query}
 		cond := "ORDERBYsys_updated_on^ORDERBYsys_id"
@@ -301,6 +302,15 @@ func readDelta(ctx context.Context, c *tableClient, table string, spec *tableSpe
 		p, err := c.fetch(ctx, q)
 		if err != nil {
 			return from, 0, err
+		}
+		// An instance that ignored sysparm_offset would answer the same
+		// page for ever.
+		if len(p.Result) > 0 {
+			first := p.Result[0]["sys_id"].Value
+			if first != "" && first == lastFirst {
+				return from, 0, fmt.Errorf("read %s: the instance answered the same page twice (is sysparm_offset ignored?)", table)
+			}
+			lastFirst = first
 		}
 		for _, rec := range p.Result {
 			at, id, err := stamp(rec)
