@@ -57,7 +57,6 @@ type decodingReader struct {
 	in      *bufio.Reader
 	charset string // decided charset; CharsetAuto until then
 	line    int    // raw lines fully read, for errors
-	raw     []byte
 	out     []byte // decoded bytes not yet returned
 	gb      transform.Transformer
 	err     error
