@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -148,6 +149,11 @@ func TestSyncServiceNow(t *testing.T) {
 	require.Equal(t, 5, got["cmdb_rel_ci"].Import.Inserted)
 	require.Equal(t, 3, got["incident"].Import.Inserted)
 	require.Equal(t, "2025-03-07 18:45:31", got["cmdb_ci"].HighWater.Format(snTime))
+	for _, tr := range res.Tables {
+		require.Empty(t, tr.Import.IgnoredColumns, tr.Table)
+	}
+	require.NotContains(t, b.fake.tableRequests("incident")[0].URL.Query().Get("sysparm_fields"), "problem_id",
+		"without the problem table an incident's problem could not be resolved")
 
 	ci, err := cmdb.NewService(b.pool).GetCI(b.ctx, "online-tax-service")
 	require.NoError(t, err)
@@ -340,4 +346,41 @@ func TestSyncAddressPolicy(t *testing.T) {
 	require.ErrorContains(t, err, "read cmdb_ci")
 	require.Empty(t, b.fake.tableRequests("cmdb_ci"))
 	require.Zero(t, b.count(t, "cis"))
+}
+
+// Every table bcdr syncs imports with every column it asks for taken by
+// the importer (none ignored): suppliers, problems, incidents naming their
+// problem by number, and changes.
+func TestSyncEveryTable(t *testing.T) {
+	t.Parallel()
+	all := []string{"cmdb_ci", "cmdb_rel_ci", "core_company", "problem", "incident", "change_request"}
+	s, b := setup(t, all...)
+	sc := b.schedule(t, "everything", b.basicTarget("change_request,incident,problem,core_company,cmdb_rel_ci,cmdb_ci", ""))
+	res, err := b.sync(t, s, sc)
+	require.NoError(t, err)
+	for _, tr := range res.Tables {
+		require.Empty(t, tr.Import.IgnoredColumns, tr.Table)
+		require.Empty(t, tr.Import.Warnings, tr.Table)
+		require.NotZero(t, tr.Import.Inserted, tr.Table)
+	}
+	var supplier, supplierKey string
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT name, key FROM suppliers`).Scan(&supplier, &supplierKey))
+	require.Equal(t, "Acme Telecom", supplier)
+	require.Equal(t, "f2a3b4c5d6e7f8a9b0c1d2e3f4a5b601", supplierKey)
+	var problemStatus, problemOf string
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT p.status, p.external_id FROM incidents i JOIN problems p ON p.id = i.problem_id
+		WHERE i.external_id = 'INC0010001'`).Scan(&problemStatus, &problemOf))
+	require.Equal(t, "open", problemStatus)
+	require.Equal(t, "PRB0040012", problemOf)
+	var changeStatus, risk string
+	var cis []string
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT c.status, c.risk,
+			ARRAY(SELECT k.key FROM change_cis l JOIN cis k ON k.id = l.ci_id WHERE l.change_id = c.id)
+		FROM changes c WHERE c.external_id = 'CHG0030001'`).Scan(&changeStatus, &risk, &cis))
+	require.Equal(t, "implemented", changeStatus)
+	require.Equal(t, "medium", risk)
+	require.Equal(t, []string{"taxdb"}, cis)
+	for _, r := range b.fake.tableRequests("core_company") {
+		require.True(t, strings.HasPrefix(r.URL.Query().Get("sysparm_query"), "vendor=true^"), "companies are read as vendors only")
+	}
 }
