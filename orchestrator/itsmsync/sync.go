@@ -282,6 +282,10 @@ func readDelta(ctx context.Context, c *tableClient, table string, spec *tableSpe
 	}
 	to := from
 	to.IDs = slices.Clone(from.IDs)
+	imported := make(map[string]bool, len(from.IDs))
+	for _, id := range from.IDs {
+		imported[id] = true
+	}
 	cursor, within, written := from.At, 0, 0
 	row := make([]string, len(cols))
 	lastFirst := ""
@@ -325,7 +329,7 @@ func readDelta(ctx context.Context, c *tableClient, table string, spec *tableSpe
 			} else {
 				cursor, within = at, 1
 			}
-			if at.Equal(from.At) && slices.Contains(from.IDs, id) {
+			if at.Equal(from.At) && imported[id] {
 				continue // imported by the last sync
 			}
 			for i, f := range cols {
