@@ -334,9 +334,9 @@ func readDelta(ctx context.Context, c *tableClient, table string, spec *tableSpe
 			}
 			for i, f := range cols {
 				if f.display {
-					row[i] = rec[f.name].Display
+					row[i] = cell(rec[f.name].Display)
 				} else {
-					row[i] = rec[f.name].Value
+					row[i] = cell(rec[f.name].Value)
 				}
 			}
 			if err := out.Write(row); err != nil {
@@ -369,3 +369,35 @@ func stamp(rec record) (time.Time, string, error) {
 	}
 	return at, id, nil
 }
+
+// cell is a value as the delta file holds it. The importer refuses cells a
+// spreadsheet would run as formulas and cells with control characters, as
+// it should for files people edit; text typed into ServiceNow ("-(see
+// KB0012)", a pasted vertical tab) is not an attack, and refusing it would
+// stop the table's sync at that record for good. So such text gets the
+// leading quote bcdr's own CSV exports give it, and control characters
+// other than tab and line ends are dropped.
+func cell(s string) string {
+	if strings.ContainsFunc(s, isControl) {
+		s = strings.Map(func(r rune) rune {
+			if isControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '@':
+		return "'" + s
+	case '+', '-':
+		if strings.ContainsAny(s[1:], "=(|!@") {
+			return "'" + s
+		}
+	}
+	return s
+}
+
+func isControl(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f }

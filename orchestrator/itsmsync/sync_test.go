@@ -202,7 +202,8 @@ func TestSyncServiceNow(t *testing.T) {
 		"operational_status": {"Operational", "1"}})
 	b.fake.set("incident", "a9e30c7dc61122760116894de7bcc7c0", "2025-04-01 08:05:00", map[string]value{
 		"number": {"INC0010004", "INC0010004"}, "short_description": {"tax-app-01 repair", "tax-app-01 repair"},
-		"priority": {"2 - High", "2"}, "cmdb_ci": {"tax-app-01", "b1c3d5e7f9a1b3c5d7e9f1a3b5c7d904"},
+		"description": {"-(see KB0012) disk\vfull", "-(see KB0012) disk\vfull"},
+		"priority":    {"2 - High", "2"}, "cmdb_ci": {"tax-app-01", "b1c3d5e7f9a1b3c5d7e9f1a3b5c7d904"},
 		"opened_at": {"01/04/2025 16:01:00", "2025-04-01 08:01:00"}})
 	res, err = b.sync(t, s, sc)
 	require.NoError(t, err)
@@ -212,6 +213,9 @@ func TestSyncServiceNow(t *testing.T) {
 	require.Equal(t, 1, got["cmdb_ci"].Import.Updated)
 	require.Equal(t, 1, got["incident"].Import.Inserted)
 	require.Zero(t, got["incident"].Import.Updated)
+	var description string
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT description FROM incidents WHERE external_id = 'INC0010004'`).Scan(&description))
+	require.Equal(t, "'-(see KB0012) diskfull", description, "text a spreadsheet would run is defused, control characters dropped")
 	app, err := cmdb.NewService(b.pool).GetCI(b.ctx, "tax-app-01")
 	require.NoError(t, err)
 	require.Equal(t, "maintenance", app.Status)
