@@ -57,7 +57,7 @@ func (s *Server) itsmRoutes() []Route {
 	for i := range rs {
 		switch {
 		case rs[i].Method == "GET" && rs[i].Path == "/incidents":
-			rs[i].handler = s.withCSVExport(rs[i].handler, s.exportIncidents)
+			rs[i].handler = s.withCSVExport(s.listIncidentsJSON, s.exportIncidents)
 		case rs[i].Method == "GET" && rs[i].Path == "/changes":
 			rs[i].handler = s.withCSVExport(rs[i].handler, s.exportChanges)
 		}

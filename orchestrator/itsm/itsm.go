@@ -18,6 +18,7 @@ import (
 // transaction.
 type Store struct {
 	pool *pgxpool.Pool
+	keys ciKeys // CI keys of listed incidents
 }
 
 // NewStore returns a store over pool.
